@@ -1,0 +1,80 @@
+"""Command line of the harness: `giponext-conformance SUBCOMMAND ...`.
+
+Each subcommand lives in a module of this package that offers
+`register(subparsers)`; the parser it adds sets `handler`, a function that
+takes the parsed arguments and returns the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from giponext_conformance import __version__
+from giponext_conformance.errors import HarnessError
+
+# Modules that register subcommands, in the order `--help` lists them.
+SUBCOMMAND_MODULES = (
+    "run",
+    "mock",
+    "validate",
+    "generate",
+    "rules",
+    "report",
+    "steps",
+    "journal",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that reports usage errors in one sentence, exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message}. Run '{self.prog} --help' for usage.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="giponext-conformance",
+        description="Certify a RIS-PACS against the GipoNext FHIR STU3 integration.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log requests and decisions to stderr"
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"giponext_conformance.cli.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"giponext_conformance.cli.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except HarnessError as error:
+        print(f"giponext-conformance: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("giponext-conformance: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

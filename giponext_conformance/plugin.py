@@ -1,0 +1,1 @@
+"""pytest plugin of the harness: command-line options and the conformance target."""
