@@ -10,14 +10,21 @@ command:
 `result.resource` is the parsed JSON object or None, and `result.http_status`
 is the status a server should answer: None when nothing is an error, 400 when
 an error comes from the JSON or FHIR base layer, 422 otherwise.
+
+Numbers with a fraction are parsed as decimal.Decimal so that they keep their
+digits (36.150 stays 36.150); the standard json module cannot write Decimal,
+so serialize a parsed resource with `dumps(resource)` from this package.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from giponext_conformance.findings import Finding
+
+from .engine import run_bytes, run_resource
+from .jsonlayer import tree_findings
+from .serialize import dumps
 
 BASE_LAYERS = ("json", "base")
 
@@ -46,32 +53,22 @@ class ValidationResult:
         return 422
 
 
-# TODO: provisional JSON-only engine so that the mocks can be built alongside;
-# the layered engine replaces these two functions.
 def validate_bytes(body: bytes, expected_type: str | None = None) -> ValidationResult:
-    try:
-        resource = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        finding = Finding("TRN-06", "error", "structure", "", f"invalid JSON: {error}", "json")
-        return ValidationResult(None, None, [finding])
-    if not isinstance(resource, dict):
-        finding = Finding("TRN-06", "error", "structure", "", "top level is not an object", "json")
-        return ValidationResult(None, None, [finding])
-    return validate_resource(resource, expected_type)
+    """Validate a request body through every layer, starting with JSON."""
+    resource, findings = run_bytes(body, expected_type)
+    return _result(resource, findings)
 
 
 def validate_resource(resource: dict, expected_type: str | None = None) -> ValidationResult:
-    resource_type = resource.get("resourceType")
-    findings = []
-    if expected_type and resource_type != expected_type:
-        findings.append(
-            Finding(
-                "TRN-07",
-                "error",
-                "invalid",
-                "",
-                f"resourceType is {resource_type!r} but this endpoint takes {expected_type}",
-                "base",
-            )
-        )
+    """Validate an already parsed JSON object through the layers after JSON."""
+    if not isinstance(resource, dict):
+        return validate_bytes(dumps(resource).encode("utf-8"), expected_type)
+    findings = tree_findings(resource) + run_resource(resource, expected_type)
+    return _result(resource, findings)
+
+
+def _result(resource, findings) -> ValidationResult:
+    resource_type = None
+    if resource is not None and isinstance(resource.get("resourceType"), str):
+        resource_type = resource["resourceType"]
     return ValidationResult(resource, resource_type, findings)

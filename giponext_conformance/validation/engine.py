@@ -1,0 +1,80 @@
+"""Run the validation layers in order and collect every finding.
+
+The JSON layer turns bytes into an object; without an object nothing else
+runs. The other layers all run, so one pass lists everything a sender must
+fix: base (FHIR STU3), profile (GipoNext JSON Schemas) and italian (checks no
+schema expresses). Profile and italian checks apply to the three resource
+types of the integration only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from giponext_conformance.findings import Finding
+
+from .base import check_base
+from .jsonlayer import parse_json
+
+logger = logging.getLogger(__name__)
+
+PROFILED_TYPES = ("Patient", "ProcedureRequest", "DiagnosticReport")
+
+
+def _profile_layers():
+    """Return (layer name, check function) of the layers after base."""
+    layers = []
+    try:
+        from .profiles import check_profile
+    except ImportError:
+        check_profile = None
+    try:
+        from .italian import check_italian
+    except ImportError:
+        check_italian = None
+    if check_profile is not None:
+        layers.append(("profile", check_profile))
+    if check_italian is not None:
+        layers.append(("italian", check_italian))
+    return layers
+
+
+def run_bytes(body: bytes, expected_type: str | None = None):
+    """Return (parsed object or None, findings) for a request body."""
+    parsed = parse_json(body)
+    if parsed.resource is None:
+        return None, parsed.findings
+    return parsed.resource, parsed.findings + run_resource(parsed.resource, expected_type)
+
+
+def run_resource(resource: dict, expected_type: str | None = None) -> list[Finding]:
+    """Return the findings of every layer after JSON about a parsed object."""
+    findings = _guarded("base", check_base, resource, expected_type)
+    resource_type = resource.get("resourceType")
+    if resource_type not in PROFILED_TYPES:
+        return findings
+    for name, check in _profile_layers():
+        findings.extend(_guarded(name, check, resource, resource_type))
+    return findings
+
+
+def _guarded(name, check, resource, argument) -> list[Finding]:
+    # A validator must never turn hostile input into a server error; a failure
+    # inside a layer becomes an error finding and a logged traceback.
+    try:
+        return list(check(resource, argument))
+    except RecursionError:
+        return [_failure(name, "The resource is nested too deeply to validate.")]
+    except Exception:
+        logger.exception("validation layer %s failed", name)
+        return [
+            _failure(
+                name,
+                f"The {name} checks failed on this payload, so it could not be "
+                "validated completely.",
+            )
+        ]
+
+
+def _failure(layer: str, diagnostics: str) -> Finding:
+    return Finding("TRN-09", "error", "exception", "", diagnostics, layer)
