@@ -192,6 +192,20 @@ def _historic_belfiore() -> frozenset[str]:
 
 
 @cache
+def _first_use_dates() -> dict[str, date]:
+    """Map each Belfiore code to the earliest date it was in use."""
+    entries = _read_codicefiscale_data("municipalities.json")
+    entries += _read_codicefiscale_data("deleted-countries.json")
+    entries += _read_codicefiscale_data("countries.json")
+    first_use = {}
+    for entry in entries:
+        created = date.fromisoformat(entry["date_created"][:10])
+        if created < first_use.get(entry["code"], date.max):
+            first_use[entry["code"]] = created
+    return first_use
+
+
+@cache
 def _countries() -> dict[str, Country]:
     entries = _read_codicefiscale_data("deleted-countries.json")
     entries += _read_codicefiscale_data("countries.json")
@@ -244,6 +258,14 @@ def belfiore_known(code: str) -> bool:
     return (
         code in _by_belfiore() or code in _historic_belfiore() or code in _countries()
     )
+
+
+def belfiore_first_used(code: str) -> date | None:
+    """Return the earliest date a Belfiore code was in use, or None when unknown.
+
+    A codice fiscale can carry a birthplace code only from that date on.
+    """
+    return _first_use_dates().get(code)
 
 
 def all_municipalities() -> tuple[Municipality, ...]:
