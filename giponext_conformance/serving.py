@@ -13,10 +13,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import signal
-import socket
 import ssl
 import threading
-import time
 
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
@@ -29,14 +27,19 @@ logger = logging.getLogger(__name__)
 # vendor's retries, small enough for CI machines.
 DEFAULT_THREADS = 10
 
-# Seconds to wait for a freshly bound server to accept a connection.
-READY_TIMEOUT = 5.0
+# Seconds to wait for the serving thread to finish after stop().
+STOP_TIMEOUT = 5.0
 
 # Seconds an idle keep-alive connection stays open.
 CONNECTION_TIMEOUT = 10
 
 # Largest request line plus headers, in bytes (cheroot rejects more with 413).
 MAX_HEADER_BYTES = 64 * 1024
+
+# Most bytes of an unwanted request body read and discarded before the
+# connection closes; a client sending more gets a reset instead of a response.
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+DRAIN_CHUNK_BYTES = 64 * 1024
 
 
 class ServerStartError(HarnessError):
@@ -77,7 +80,7 @@ class RunningServer:
             return
         self._stopped = True
         self._server.stop()
-        self._thread.join(timeout=READY_TIMEOUT)
+        self._thread.join(timeout=STOP_TIMEOUT)
         logger.info("stopped server at %s", self.url)
 
     def __enter__(self):
@@ -116,17 +119,44 @@ def _make_ssl_adapter(cert_path, key_path) -> BuiltinSSLAdapter:
     return adapter
 
 
-def _wait_until_accepting(host: str, port: int) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
+class DrainRequestBody:
+    """WSGI middleware that reads what the app left of a request body.
+
+    A server that answers before reading the whole body (401, 413, 415) and
+    then closes the connection makes the client's kernel reset it, so a
+    client still sending sees a broken connection instead of the response.
+    Reading the rest first, up to DRAIN_MAX_BYTES, lets the client read the
+    response. cheroot drains bodies with a Content-Length itself, except
+    after 413, and never drains chunked bodies.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        result = self.app(environ, start_response)
+        _drain(environ)
+        return result
+
+
+def _drain(environ) -> None:
+    declared = environ.get("CONTENT_LENGTH")
+    if not declared and not environ.get("wsgi.input_terminated"):
+        return
+    stream = environ.get("wsgi.input")
+    drained = 0
+    try:
+        while drained < DRAIN_MAX_BYTES:
+            chunk = stream.read(DRAIN_CHUNK_BYTES)
+            if not chunk:
                 return
-        except OSError:
-            time.sleep(0.02)
-    raise ServerStartError(
-        f"server on {host}:{port} did not accept connections in time"
-    )
+            drained += len(chunk)
+    except (OSError, ValueError) as error:
+        # The client stopped sending or broke the chunked encoding; cheroot
+        # closes the connection, and there is nothing left to answer.
+        logger.info("stopped reading a request body: %s", error)
+        return
+    logger.info("request body larger than %d bytes left unread", DRAIN_MAX_BYTES)
 
 
 def start_server(
@@ -152,7 +182,7 @@ def start_server(
 
     server = wsgi.Server(
         (host.strip("[]"), port),
-        app,
+        DrainRequestBody(app),
         numthreads=threads,
         timeout=CONNECTION_TIMEOUT,
         server_name="giponext-conformance",
@@ -168,14 +198,11 @@ def start_server(
     except OSError as error:
         raise ServerStartError(f"cannot listen on {host}:{port}: {error}") from error
 
+    # prepare() has put the socket in the listening state, so connections
+    # made from now on wait in the backlog until the thread accepts them.
     thread = threading.Thread(target=server.serve, name=f"cheroot-{port}", daemon=True)
     thread.start()
     running = RunningServer(server, thread, scheme)
-    try:
-        _wait_until_accepting(running.host, running.port)
-    except ServerStartError:
-        running.stop()
-        raise
     logger.info("serving at %s", running.url)
     return running
 
