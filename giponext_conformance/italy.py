@@ -145,11 +145,16 @@ def _postal_codes() -> dict[str, tuple[str, ...]]:
 
 
 @cache
-def _municipalities() -> tuple[Municipality, ...]:
+def _istat_rows() -> list[dict]:
     path = distribution("redturtle.unitaterritoriali").locate_file(ISTAT_FILE)
-    postal_codes = _postal_codes()
     with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+@cache
+def _municipalities() -> tuple[Municipality, ...]:
+    postal_codes = _postal_codes()
+    rows = _istat_rows()
 
     # NOTE: municipalities created after 2020 have no CAP in the source
     # table; their postal_codes are empty, meaning unknown rather than wrong.
@@ -171,6 +176,22 @@ def _municipalities() -> tuple[Municipality, ...]:
 @cache
 def _by_istat() -> dict[str, Municipality]:
     return {municipality.istat_code: municipality for municipality in _municipalities()}
+
+
+@cache
+def _by_former_istat() -> dict[str, Municipality]:
+    """Map the ISTAT codes that current municipalities had from 1995 to 2025."""
+    former_columns = [
+        name
+        for name in _istat_rows()[0]
+        if name.startswith("Codice Comune numerico con")
+    ]
+    by_code = {}
+    for row, municipality in zip(_istat_rows(), _municipalities(), strict=True):
+        for column in former_columns:
+            if row[column]:
+                by_code.setdefault(row[column].zfill(6), municipality)
+    return by_code
 
 
 @cache
@@ -238,9 +259,18 @@ def __getattr__(name: str):
 # ---------------------------------------------------------------- lookups
 
 
-def municipality_by_istat(code: str) -> Municipality | None:
-    """Return the current municipality with this 6-digit ISTAT code."""
-    return _by_istat().get(code)
+def municipality_by_istat(
+    code: str, *, include_former: bool = False
+) -> Municipality | None:
+    """Return the current municipality with this 6-digit ISTAT code.
+
+    With `include_former`, a code that a current municipality had between 1995
+    and 2025 (before a province was reorganised) also finds it.
+    """
+    municipality = _by_istat().get(code)
+    if municipality is None and include_former:
+        municipality = _by_former_istat().get(code)
+    return municipality
 
 
 def municipality_by_belfiore(code: str) -> Municipality | None:

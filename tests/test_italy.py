@@ -48,6 +48,14 @@ def test_municipality_unknown_codes():
     assert italy.municipality_by_belfiore("X876") is None
 
 
+def test_former_istat_code_lookup():
+    # Alghero had 090003 until the Sardinian provinces were reorganised.
+    assert italy.municipality_by_istat("090003") is None
+    assert italy.municipality_by_istat("090003", include_former=True).name == "Alghero"
+    assert italy.municipality_by_istat("015146", include_former=True).name == "Milano"
+    assert italy.municipality_by_istat("999999", include_former=True) is None
+
+
 def test_trentino_region_codes_split():
     assert italy.municipality_by_istat("021008").region_code == "041"  # Bolzano
     assert italy.municipality_by_istat("022205").region_code == "042"  # Trento
