@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # Largest request body the mock reads, in bytes. A DiagnosticReport carries
 # its PDFs as base64 in presentedForm.data, so the limit leaves room for a few
@@ -83,6 +84,11 @@ class GipoNextConfig:
     # Base URL that Location headers use, for a mock behind a proxy or a
     # published address; None takes the request's own host.
     public_url: str | None = None
+    # Authorization server settings (oauth.OAuthSettings); None gives one
+    # test user per tenant and the default clients when the app is created.
+    oauth: Any = None
+    # Rate limits (ratelimit.RateLimitSettings); None leaves requests unlimited.
+    rate_limit: Any = None
 
     def fault_for(self, tenant: str) -> DeliveryFault | None:
         return self.delivery_faults.get(tenant, self.delivery_fault)
