@@ -174,13 +174,18 @@ def check_performers(report: dict, doctors: set[str]) -> list[Finding]:
 def cross_check(
     report: dict,
     find_order: Callable[[str], Order | None],
-    configured_doctors: Iterable[str],
+    doctors: set[str],
     existing: list[Finding],
 ) -> list[Finding]:
-    """Run every check against stored state; return the new findings."""
+    """Run every check against stored state; return the new findings.
+
+    `doctors` are the codici fiscali known for the tenant (see known_doctors)
+    and `existing` the engine's findings, so that a problem it already
+    reported is not reported twice.
+    """
     findings = check_id(report, existing)
     order_findings, orders = check_orders(report, find_order, existing)
     findings += order_findings
     findings += check_subject(report, orders, existing)
-    findings += check_performers(report, known_doctors(configured_doctors, orders))
+    findings += check_performers(report, doctors)
     return findings

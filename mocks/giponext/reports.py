@@ -22,7 +22,7 @@ from giponext_conformance.findings import Finding, operation_outcome, simple_out
 from giponext_conformance.validation import validate_bytes
 
 from .auth import AuthError, authorize_tenant, resolve_credential
-from .crosscheck import cross_check
+from .crosscheck import cross_check, known_doctors
 from .http import (
     HttpProblem,
     check_content_type,
@@ -126,7 +126,7 @@ def _judge(tenant: str, body: bytes):
         return result.http_status or 400, result.resource, findings
 
     mock = _mock()
-    doctors = mock.config.tenants[tenant].doctors
+    doctors = known_doctors(mock.config.tenants[tenant].doctors, mock.state.orders(tenant))
     findings += cross_check(
         result.resource, lambda order_id: mock.state.order(tenant, order_id), doctors, findings
     )
@@ -360,6 +360,15 @@ def answer_auth_error(error: AuthError):
 
 @blueprint.errorhandler(HttpProblem)
 def answer_http_problem(error: HttpProblem):
-    return _problem_response(
+    response = _problem_response(
         error.status, error.code, error.diagnostics, error.rule, error.headers
     )
+    tenant = g.get("tenant")
+    if tenant is not None and request.method in ("POST", "PUT"):
+        # A report refused for its Content-Type or size still counts as a
+        # delivery attempt, so the outcome flow can judge it.
+        report_id = (request.view_args or {}).get("report_id")
+        _mock().state.record_delivery(
+            tenant, request.method, error.status, report_id=report_id, findings=g.findings
+        )
+    return response

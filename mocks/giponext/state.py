@@ -159,6 +159,23 @@ def referenced_order_ids(report: dict | None) -> list[str]:
     return ids
 
 
+def mentioned_order_ids(report: dict | None) -> list[str]:
+    """Return the order ids basedOn names, by reference or by identifier value.
+
+    An identifier-only basedOn breaks DR-03, but it still shows which order
+    the report is for, so the harness can find the report and judge it.
+    """
+    ids = referenced_order_ids(report)
+    if not isinstance(report, dict) or not isinstance(report.get("basedOn"), list):
+        return ids
+    for entry in report["basedOn"]:
+        identifier = entry.get("identifier") if isinstance(entry, dict) else None
+        value = identifier.get("value") if isinstance(identifier, dict) else None
+        if isinstance(value, str) and value not in ids:
+            ids.append(value)
+    return ids
+
+
 def _stamped(report: dict, report_id: str, version_id: int, last_updated: str) -> dict:
     stored = dict(report)
     meta = dict(stored.get("meta") or {})
@@ -375,7 +392,7 @@ class GipoNextState:
                     received_at if received_at is not None else time.time(),
                     status,
                     retry_after,
-                    json.dumps(referenced_order_ids(report)),
+                    json.dumps(mentioned_order_ids(report)),
                     json.dumps([dict(item) for item in findings]),
                     body,
                 ),
