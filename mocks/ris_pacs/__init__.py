@@ -23,6 +23,7 @@ from .auth import authenticate
 from .config import RisPacsConfig
 from .errors import register_error_handlers
 from .quirks import QUIRKS
+from .sender import install_sender, sender_of, settings_from_config
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def create_app(config: RisPacsConfig | None = None, store: ResourceStore | None 
     register_error_handlers(app)
     for module in (metadata, patient, procedure_request):
         app.register_blueprint(module.blueprint)
+    install_sender(app, store, settings_from_config(config))
 
     logger.info(
         "mock RIS-PACS ready, store %s, quirks: %s",
@@ -107,4 +109,7 @@ def create_app(config: RisPacsConfig | None = None, store: ResourceStore | None 
 
 def close_app(app) -> None:
     """Close the app's store (and delete it when it was a temporary file)."""
+    sender = sender_of(app)
+    if sender is not None:
+        sender.close()
     app.extensions["ris_pacs"].store.close()

@@ -31,6 +31,15 @@ class RisPacsConfig:
     quirks: frozenset[str] = field(default_factory=frozenset)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     realm: str = DEFAULT_REALM
+    # Report delivery to GipoNext (sender.py): without giponext_url the mock
+    # sends no reports. giponext_url is the tenant's FHIR base, ending in
+    # /fhir/r3/{userId}; report_delay is in seconds after each new order,
+    # None for deliveries on trigger only.
+    giponext_url: str | None = None
+    giponext_api_key: str | None = None
+    giponext_ca_bundle: str | None = None
+    report_delay: float | None = None
+    report_quirks: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self):
         object.__setattr__(self, "quirks", check_quirks(self.quirks))

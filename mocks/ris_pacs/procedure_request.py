@@ -16,6 +16,7 @@ import uuid
 
 from flask import Blueprint, g, request
 from giponext_conformance.mocks.storage import content_of
+from giponext_conformance.validation import dumps
 
 from .errors import FhirError
 from .exchange import (
@@ -29,6 +30,7 @@ from .exchange import (
 )
 from .jsonpatch import PatchError, apply_patch
 from .quirks import has_quirk
+from .sender import schedule_report
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +140,8 @@ def create_procedure_request():
     stored, created = _create_order(resource)
     if not created:
         logger.info("repeated POST of %s returned the stored order", g.resource_ids)
+    else:
+        schedule_report(stored["id"])
     return resource_response(stored, 201 if created else 200, location=True)
 
 
@@ -210,7 +214,7 @@ def _patch_order(order_id):
             f"the patch cannot be applied: {error}",
         ) from None
 
-    encoded = json.dumps(patched).encode("utf-8")
+    encoded = dumps(patched).encode("utf-8")
     resource = validate_body(encoded, "ProcedureRequest", _check_order_id(order_id))
     result = state().store.put("ProcedureRequest", order_id, resource)
     return resource_response(result.resource)

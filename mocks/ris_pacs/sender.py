@@ -463,6 +463,19 @@ EXTENSION = "ris_pacs_sender"
 blueprint = Blueprint("ris_pacs_sender", __name__)
 
 
+def settings_from_config(config) -> SenderSettings | None:
+    """Return the sender settings of a RisPacsConfig, None when it sends no reports."""
+    if not config.giponext_url:
+        return None
+    return SenderSettings(
+        giponext_url=config.giponext_url,
+        api_key=config.giponext_api_key,
+        ca_bundle=config.giponext_ca_bundle,
+        report_delay=config.report_delay,
+        quirks=frozenset(config.report_quirks),
+    )
+
+
 def install_sender(app, store: ResourceStore, settings: SenderSettings | None) -> None:
     """Attach a sender to a RIS-PACS app, with its trigger endpoint.
 
