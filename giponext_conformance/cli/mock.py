@@ -15,12 +15,14 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from giponext_conformance.cli.giponext_mock import add_giponext_parser
 from giponext_conformance.errors import InputFileError, UsageError
 from giponext_conformance.redact import register_secret
 
 logger = logging.getLogger(__name__)
 
 RIS_TOKEN_VARIABLE = "GIPONEXT_RIS_TOKEN"  # noqa: S105  # a variable name, not a secret
+GIPONEXT_KEY_VARIABLE = "GIPONEXT_API_KEY"
 
 # RFC 6750, section 2.1: the characters a bearer token may contain.
 BEARER_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -36,6 +38,7 @@ def register(subparsers) -> None:
         title="mocks", metavar="MOCK", parser_class=type(parser), required=True
     )
     add_ris_pacs_parser(mocks)
+    add_giponext_parser(mocks)
 
 
 def _positive_int(text: str) -> int:
@@ -117,7 +120,72 @@ def add_ris_pacs_parser(mocks) -> None:
         help="largest request body accepted, in bytes "
         f"(default {DEFAULT_MAX_BODY_BYTES})",
     )
+    _add_report_sender_options(parser)
     parser.set_defaults(handler=run_ris_pacs)
+
+
+def _add_report_sender_options(parser) -> None:
+    from giponext_conformance.mocks.ris_pacs.report_quirks import REPORT_QUIRKS
+
+    group = parser.add_argument_group(
+        "report delivery",
+        "Deliver a DiagnosticReport to GipoNext for each order, as a RIS-PACS with"
+        " the optional outcome flow does.",
+    )
+    group.add_argument(
+        "--giponext-url",
+        help="the tenant's FHIR base on GipoNext, https://HOST:PORT/fhir/r3/USERID,"
+        " as `mock giponext` or `run --outcome` prints it",
+    )
+    group.add_argument(
+        "--giponext-api-key",
+        help=f"API key for GipoNext (default: the {GIPONEXT_KEY_VARIABLE} variable)",
+    )
+    group.add_argument(
+        "--giponext-ca-bundle", type=Path, help="CA file that signs GipoNext's certificate"
+    )
+    group.add_argument(
+        "--report-delay",
+        type=float,
+        metavar="SECONDS",
+        help="deliver each order's report this many seconds after it arrives"
+        " (default: only on POST /$deliver-report/{id})",
+    )
+    group.add_argument(
+        "--report-quirk",
+        action="append",
+        default=[],
+        choices=sorted(REPORT_QUIRKS),
+        metavar="NAME",
+        help="imitate a report delivery mistake; repeat for several. One of: "
+        + ", ".join(sorted(REPORT_QUIRKS)),
+    )
+
+
+def _report_sender_fields(args) -> dict:
+    api_key = args.giponext_api_key or os.environ.get(GIPONEXT_KEY_VARIABLE) or None
+    if args.giponext_url is None:
+        if api_key or args.report_delay is not None or args.report_quirk:
+            raise UsageError("report delivery options need --giponext-url")
+        return {}
+    if not api_key:
+        raise UsageError(
+            f"--giponext-url needs --giponext-api-key or the {GIPONEXT_KEY_VARIABLE}"
+            " variable"
+        )
+    if args.report_delay is not None and args.report_delay < 0:
+        raise UsageError("--report-delay must be zero or more seconds")
+    ca_bundle = args.giponext_ca_bundle
+    if ca_bundle is not None and not os.access(ca_bundle, os.R_OK):
+        raise InputFileError(f"cannot read CA file {ca_bundle}; check the path")
+    register_secret(api_key)
+    return {
+        "giponext_url": args.giponext_url,
+        "giponext_api_key": api_key,
+        "giponext_ca_bundle": str(ca_bundle) if ca_bundle else None,
+        "report_delay": args.report_delay,
+        "report_quirks": frozenset(args.report_quirk),
+    }
 
 
 def _ris_credentials(args) -> tuple[str | None, str | None, str | None]:
@@ -163,6 +231,7 @@ def _open_app(args, token, user, password):
         db_path=args.db,
         quirks=frozenset(args.quirk),
         max_body_bytes=args.max_body_bytes,
+        **_report_sender_fields(args),
     )
     try:
         return create_app(config)

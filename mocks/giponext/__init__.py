@@ -19,6 +19,7 @@ import importlib
 import logging
 import sqlite3
 import time
+from datetime import UTC, datetime
 
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
@@ -181,6 +182,7 @@ def _install_hooks(app: Flask) -> None:
     @app.before_request
     def start_clock():
         g.started = time.perf_counter()
+        g.started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         g.findings = []
         g.tenant = None
         g.request_body = b""
@@ -200,6 +202,7 @@ def _journal(app: Flask, response, elapsed_ms: float) -> None:
     entry = JournalEntry(
         method=request.method,
         url=request.url,
+        started=g.get("started_at", ""),
         status=response.status_code,
         verdict=verdict_for(response.status_code, findings),
         duration_ms=elapsed_ms,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from email.utils import format_datetime
 
 from flask import Response, request
 
@@ -126,3 +128,9 @@ def parse_if_match(value: str | None) -> str | None:
 
 def etag(version_id) -> str:
     return f'W/"{version_id}"'
+
+
+def http_date(instant: str) -> str:
+    """Convert a FHIR instant to the HTTP-date form Last-Modified takes (RFC 9110)."""
+    moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    return format_datetime(moment, usegmt=True)

@@ -28,6 +28,7 @@ from .http import (
     check_content_type,
     etag,
     fhir_response,
+    http_date,
     parse_if_match,
     read_body,
 )
@@ -67,7 +68,7 @@ def _version_headers(user_id: str, stored: dict) -> dict:
     version_id = stored["meta"]["versionId"]
     return {
         "ETag": etag(version_id),
-        "Last-Modified": stored["meta"]["lastUpdated"],
+        "Last-Modified": http_date(stored["meta"]["lastUpdated"]),
         "Content-Location": _location(user_id, stored["id"], version_id),
     }
 
