@@ -6,9 +6,10 @@ definitions. For each step it reports the Gherkin type, the text pattern, the
 parameters with their types, an example line and the docstring of the module
 that defines it, so a QA team can write feature files without reading Python.
 
-The example is the line after "Example:" in the step function's docstring when
-there is one. Otherwise it is built from the pattern by filling each parameter
-with a sample value of its type.
+The example is, in order of preference: the line after "Example:" in the
+step function's docstring; the first line of a bundled feature file that the
+step matches (with an outline's placeholders filled from its first Examples
+row); or the pattern with each parameter filled by a sample value of its type.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import inspect
 import pkgutil
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from gherkin.parser import Parser
 from pytest_bdd import parsers
 from pytest_bdd.steps import StepFunctionContext, step_function_context_registry
 
@@ -93,10 +96,17 @@ def step_module_names(package: str = STEPS_PACKAGE) -> list[str]:
     return sorted(names)
 
 
-def collect_steps(module_names: list[str] | None = None) -> list[StepEntry]:
-    """Import the step modules and return their steps, by module and source line."""
+def collect_steps(
+    module_names: list[str] | None = None, feature_dirs: list[Path] | None = None
+) -> list[StepEntry]:
+    """Import the step modules and return their steps, by module and source line.
+
+    Feature files under feature_dirs (default: the bundled features) supply
+    examples for steps whose docstring gives none.
+    """
     module_names = module_names if module_names is not None else step_module_names()
     modules = {name: importlib.import_module(name) for name in module_names}
+    usages = feature_step_lines(feature_dirs)
 
     entries = []
     for context in list(step_function_context_registry.values()):
@@ -106,8 +116,72 @@ def collect_steps(module_names: list[str] | None = None) -> list[StepEntry]:
 
     entries.sort(key=lambda item: (item[0], item[1]))
     return [
-        _entry(context, modules[module_name]) for module_name, _, context in entries
+        _entry(context, modules[module_name], usages)
+        for module_name, _, context in entries
     ]
+
+
+def feature_step_lines(directories: list[Path] | None = None) -> list[tuple[str, str]]:
+    """Return (step type, text) for every step line of the feature files.
+
+    Steps of a Scenario Outline are filled from the first row of its first
+    Examples table. "And" and "But" take the type of the step before them.
+    """
+    from giponext_conformance.coverage import default_feature_dirs, find_feature_files
+
+    lines = []
+    for path in find_feature_files(directories or default_feature_dirs()):
+        document = Parser().parse(path.read_text("utf-8"))
+        for scenario in _scenarios(document.get("feature") or {}):
+            values = _first_example_row(scenario)
+            step_type = "given"
+            for step in scenario.get("steps", []):
+                step_type = _KEYWORD_TYPES.get(step.get("keywordType"), step_type)
+                lines.append((step_type, _fill_placeholders(step["text"], values)))
+    return lines
+
+
+_KEYWORD_TYPES = {"Context": "given", "Action": "when", "Outcome": "then"}
+_PLACEHOLDER = re.compile(r"<([^<>]+)>")
+
+
+def _fill_placeholders(text: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(
+        lambda match: values.get(match.group(1), match.group(0)), text
+    )
+
+
+def _scenarios(feature: dict):
+    for child in feature.get("children", []):
+        if "background" in child:
+            yield child["background"]
+        elif "scenario" in child:
+            yield child["scenario"]
+        elif "rule" in child:
+            yield from _scenarios(child["rule"])
+
+
+def _first_example_row(scenario: dict) -> dict[str, str]:
+    for table in scenario.get("examples", []):
+        header = table.get("tableHeader")
+        body = table.get("tableBody") or []
+        if header and body:
+            names = [cell["value"] for cell in header["cells"]]
+            return dict(
+                zip(names, (cell["value"] for cell in body[0]["cells"]), strict=False)
+            )
+    return {}
+
+
+def _used_example(context: StepFunctionContext, usages) -> str:
+    for step_type, text in usages:
+        if context.type not in (None, step_type):
+            continue
+        if _PLACEHOLDER.search(text):
+            continue
+        if context.parser.is_matching(text):
+            return f"{step_type.capitalize()} {text}"
+    return ""
 
 
 def _source_line(function) -> int:
@@ -115,9 +189,10 @@ def _source_line(function) -> int:
     return code.co_firstlineno if code else 0
 
 
-def _entry(context: StepFunctionContext, module) -> StepEntry:
+def _entry(context: StepFunctionContext, module, usages) -> StepEntry:
     parameters = tuple(_parameters(context))
     summary, example = _function_doc(context.step_func)
+    example = example or _used_example(context, usages)
     keyword = (context.type or "step").capitalize()
     return StepEntry(
         keyword=keyword,

@@ -151,3 +151,31 @@ def test_library_steps_are_documented():
     assert undocumented_modules == []
     for entry in entries:
         assert entry.example.startswith(entry.keyword), entry.pattern
+
+
+def test_catalogue_example_from_feature_outline(step_module, tmp_path):
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "patient.feature").write_text(
+        textwrap.dedent(
+            """\
+            Feature: Patients
+              Scenario Outline: Patients of any age are accepted
+                When GipoNext sends the patient born in "<city>" aged <age>
+                Then the RIS-PACS answers 201
+
+                Examples:
+                  | city   | age |
+                  | Torino | 42  |
+                  | Bari   | 7   |
+            """
+        ),
+        "utf-8",
+    )
+
+    entries = collect_steps([step_module], feature_dirs=[features])
+
+    assert (
+        entries[1].example == 'When GipoNext sends the patient born in "Torino" aged 42'
+    )
+    assert entries[2].example == "Then the RIS-PACS answers 201"
