@@ -6,6 +6,11 @@ whose `deleted` flag is set. The store maintains `meta.versionId` and
 `meta.lastUpdated` (FHIR STU3 Resource.meta) itself, so handlers never set
 them.
 
+Resources are written with the validation package's `dumps` and read back
+with fractions as decimal.Decimal, as the validation engine parses them, so
+a decimal keeps its digits (36.150 stays 36.150). Serialise what the store
+returns with that `dumps`, not json.dumps.
+
 Each thread gets its own connection, the database runs in WAL mode, and every
 write runs inside one transaction, so a request that fails halfway leaves
 nothing behind. Mocks that need more tables create them on the same file
@@ -24,7 +29,10 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+
+from giponext_conformance.validation import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +75,10 @@ class PutResult:
     resource: dict
     created: bool
     changed: bool
+
+
+def _loads(text: str):
+    return json.loads(text, parse_float=Decimal)
 
 
 def now_instant() -> str:
@@ -219,7 +231,7 @@ class ResourceStore:
             ).fetchone()
         if row is None or row[3]:
             return None
-        return json.loads(row[2])
+        return _loads(row[2])
 
     def is_deleted(self, resource_type: str, resource_id: str) -> bool:
         """Return True when the current version of the resource is a deletion."""
@@ -244,7 +256,7 @@ class ResourceStore:
                 version_id,
                 last_updated,
                 bool(deleted),
-                None if deleted else json.loads(text),
+                None if deleted else _loads(text),
             )
             for version_id, last_updated, text, deleted in rows
         ]
@@ -278,7 +290,7 @@ class ResourceStore:
             stored = _with_meta(resource, version_id, last_updated)
             stored["resourceType"] = resource_type
             stored["id"] = resource_id
-            text = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+            text = dumps(stored)
         connection.execute(
             "INSERT INTO resources"
             " (resource_type, id, version_id, last_updated, json, deleted)"
@@ -309,7 +321,7 @@ class ResourceStore:
                 )
                 return PutResult(stored, created=True, changed=True)
 
-            current = json.loads(row[2])
+            current = _loads(row[2])
             if content_of(current) == content_of(
                 _normalised(resource, resource_type, resource_id)
             ):

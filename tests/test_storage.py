@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+
 from giponext_conformance.mocks.storage import (
     ResourceExistsError,
     ResourceStore,

@@ -8,13 +8,13 @@ rendered here too, and only a genuine bug in the mock gets 500.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from giponext_conformance.findings import operation_outcome, simple_outcome
+from giponext_conformance.validation import dumps
 
 from .quirks import has_quirk
 
@@ -86,7 +86,7 @@ def resource_content_type() -> str:
 
 def fhir_response(resource: dict, status: int = 200, headers=None) -> Response:
     """Serialise a resource (or an OperationOutcome) as FHIR JSON."""
-    body = json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    body = dumps(resource)
     response = Response(body, status=status, content_type=resource_content_type())
     _apply_headers(response, headers)
     return response

@@ -16,7 +16,11 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from giponext_conformance.findings import operation_outcome
-from giponext_conformance.validation import ValidationResult, validate_bytes
+from giponext_conformance.validation import (
+    ValidationResult,
+    validate_bytes,
+    validate_resource,
+)
 
 from .errors import FhirError, fhir_response
 from .quirks import has_quirk
@@ -114,13 +118,7 @@ def _is_malformed_json(result: ValidationResult) -> bool:
     )
 
 
-def validate_body(body: bytes, expected_type: str, check_url=None) -> dict:
-    """Validate a body and return the resource, raising FhirError on any error.
-
-    Base errors (JSON syntax, FHIR structure) get 400 first. Then
-    `check_url(resource)` may raise for a resource that contradicts its URL,
-    and only then do profile and business findings get 422.
-    """
+def _validate(body: bytes, expected_type: str) -> ValidationResult:
     try:
         result = validate_bytes(body, expected_type)
     except RecursionError:
@@ -137,8 +135,10 @@ def validate_body(body: bytes, expected_type: str, check_url=None) -> dict:
         )
     if result.http_status == 400:
         raise FhirError.from_findings(400, result.findings)
+    return result
 
-    resource = result.resource
+
+def _check_resource_type(resource, expected_type: str) -> None:
     if not isinstance(resource, dict):
         raise FhirError.simple(
             400, "the body is not a JSON object", code="structure", rule="TRN-06"
@@ -151,8 +151,31 @@ def validate_body(body: bytes, expected_type: str, check_url=None) -> dict:
             rule="TRN-07",
         )
 
+
+def validate_body(
+    body: bytes, expected_type: str, check_url=None, rewrite=None
+) -> dict:
+    """Validate a body and return the resource, raising FhirError on any error.
+
+    Base errors (JSON syntax, FHIR structure) get 400 first. Then
+    `check_url(resource)` may raise for a resource that contradicts its URL.
+    `rewrite(resource)`, used by quirks, may return a changed resource, which
+    is validated again. Only then do profile and business findings get 422.
+    """
+    result = _validate(body, expected_type)
+    resource = result.resource
+    _check_resource_type(resource, expected_type)
+
     if check_url is not None:
         check_url(resource)
+    if rewrite is not None:
+        rewritten = rewrite(resource)
+        if rewritten != resource:
+            resource = rewritten
+            result = validate_resource(resource, expected_type)
+            if result.http_status == 400:
+                raise FhirError.from_findings(400, result.findings)
+
     if result.http_status is not None:
         raise FhirError.from_findings(result.http_status, result.findings)
     return resource

@@ -51,6 +51,17 @@ def _check_body_id(url_id: str):
     return check
 
 
+def _adopt_url_id(url_id: str):
+    # The `ignore-patient-id-mismatch` quirk stores the body under the URL's
+    # id, whatever id the body carries.
+    def rewrite(resource: dict) -> dict:
+        if not has_quirk("ignore-patient-id-mismatch"):
+            return resource
+        return {**resource, "id": url_id}
+
+    return rewrite
+
+
 @blueprint.put("/Patient/<patient_id>")
 def update_patient(patient_id):
     g.resource_ids = f"Patient/{patient_id}"
@@ -58,7 +69,9 @@ def update_patient(patient_id):
     check_content_type()
     body = read_body()
 
-    resource = validate_body(body, "Patient", _check_body_id(patient_id))
+    resource = validate_body(
+        body, "Patient", _check_body_id(patient_id), _adopt_url_id(patient_id)
+    )
     result = state().store.put("Patient", patient_id, resource)
 
     g.resource_ids = (

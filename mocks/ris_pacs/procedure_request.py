@@ -15,6 +15,7 @@ import re
 import uuid
 
 from flask import Blueprint, g, request
+
 from giponext_conformance.mocks.storage import content_of
 from giponext_conformance.validation import dumps
 
