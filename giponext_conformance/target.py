@@ -154,6 +154,9 @@ class BundledRisPacs:
         self._folder: Path | None = None
         self._server = None
         self.target: Target | None = None
+        # The running Flask app, so that the outcome flow can attach a
+        # report sender once the GipoNext mock's address is known.
+        self.app = None
 
     def start(self) -> Target:
         # Imported here so that a vendor run never loads the mock's modules.
@@ -179,7 +182,8 @@ class BundledRisPacs:
                 db_path=self._folder / "ris-pacs.sqlite",
                 quirks=frozenset(self.quirks),
             )
-            self._server = start_server(create_app(config), cert_path=cert_path, key_path=key_path)
+            self.app = create_app(config)
+            self._server = start_server(self.app, cert_path=cert_path, key_path=key_path)
         except BaseException:
             self.stop()
             raise
@@ -193,6 +197,7 @@ class BundledRisPacs:
             bundled=True,
             quirks=self.quirks,
             max_body_bytes=config.max_body_bytes,
+            extra={"ris_app": self.app},
         )
         return self.target
 
