@@ -1,0 +1,176 @@
+"""Rule verdicts: Verdicts in a scenario, statuses per rule, report and summary."""
+
+import json
+
+import pytest
+
+from giponext_conformance.results import (
+    RuleCheckFailed,
+    RunRecorder,
+    ScenarioRecord,
+    Verdicts,
+    summary_lines,
+    write_report,
+)
+
+
+def _record(name, verdicts, outcome="passed", tags=(), reason=None):
+    return ScenarioRecord(
+        name=name,
+        feature="Feature",
+        tags=list(tags),
+        outcome=outcome,
+        duration=0.25,
+        results=list(verdicts.results),
+        reason=reason,
+        failed_on_check=verdicts.failed_check,
+    )
+
+
+def test_failed_shall_check_raises():
+    verdicts = Verdicts()
+
+    with pytest.raises(RuleCheckFailed) as raised:
+        verdicts.check("PR-03", False, "expected 405, found 200")
+
+    assert str(raised.value) == "PR-03: expected 405, found 200"
+    assert raised.value.rule == "PR-03"
+    assert verdicts.failed_check is True
+
+
+def test_failed_should_check_goes_on():
+    verdicts = Verdicts()
+
+    result = verdicts.check("TRN-03", False, "expected 415, found 201")
+
+    assert result is False
+    assert verdicts.failed_check is False
+    assert [r.kind for r in verdicts.results] == ["shortfall"]
+
+
+def test_should_clause_of_shall_rule_warns():
+    verdicts = Verdicts()
+
+    verdicts.check("AUTH-03", True, "401")
+    verdicts.check("AUTH-03", False, "no WWW-Authenticate", level="SHOULD")
+
+    recorder = RunRecorder()
+    recorder.add(_record("wrong token", verdicts, tags=["AUTH-03", "SHALL"]))
+    assert recorder.rule_verdicts()["AUTH-03"].status == "warning"
+
+
+def test_unknown_rule_rejected():
+    verdicts = Verdicts()
+
+    with pytest.raises(KeyError, match="PAT-01"):
+        verdicts.check("PAT-99", True, "")
+
+
+def test_statuses_per_rule():
+    passing = Verdicts()
+    passing.check("PAT-01", True, "201")
+    passing.warn("AUTH-04", "Basic is deprecated")
+    passing.check("AUTH-04", True, "Basic accepted")
+    noted = Verdicts()
+    noted.warn("PR-02", "could not read the order back")
+    failing = Verdicts()
+    with pytest.raises(RuleCheckFailed):
+        failing.check("PR-03", False, "expected 4xx, found 200")
+
+    recorder = RunRecorder()
+    recorder.add(_record("a", passing, tags=["PAT-01", "AUTH-04"]))
+    recorder.add(_record("b", noted, tags=["PR-02"]))
+    recorder.add(_record("c", failing, outcome="failed", tags=["PR-03"]))
+    verdicts = recorder.rule_verdicts()
+
+    assert verdicts["PAT-01"].status == "passed"
+    assert verdicts["AUTH-04"].status == "passed"
+    assert verdicts["AUTH-04"].messages == ["Basic is deprecated"]
+    assert verdicts["PR-02"].status == "warning"
+    assert verdicts["PR-03"].status == "failed"
+    assert verdicts["PR-03"].messages == ["expected 4xx, found 200"]
+    assert verdicts["DR-01"].status == "not-run"
+
+
+def test_error_before_check_fails_tagged_rules():
+    verdicts = Verdicts()
+    verdicts.check("PR-01", True, "201")
+
+    recorder = RunRecorder()
+    recorder.add(
+        _record(
+            "order created",
+            verdicts,
+            outcome="failed",
+            tags=["PR-01", "PR-02", "SHALL"],
+            reason="the connection to https://127.0.0.1:1 was refused",
+        )
+    )
+    result = recorder.rule_verdicts()
+
+    assert result["PR-01"].status == "passed"
+    assert result["PR-02"].status == "failed"
+    assert "stopped before checking it" in result["PR-02"].messages[0]
+    assert "refused" in result["PR-02"].messages[0]
+
+
+def test_skipped_scenario_leaves_rule_not_run():
+    recorder = RunRecorder()
+    recorder.add(_record("skipped", Verdicts(), outcome="skipped", tags=["TRN-08", "MOCK"]))
+
+    result = recorder.rule_verdicts()
+
+    assert result["TRN-08"].status == "not-run"
+    assert result["TRN-08"].scenarios == [
+        {"name": "skipped", "feature": "Feature", "outcome": "skipped"}
+    ]
+
+
+def test_report_verdict_follows_shall_rules():
+    should_only = Verdicts()
+    should_only.check("TRN-03", False, "expected 415, found 201")
+    recorder = RunRecorder({"ris_url": "https://127.0.0.1:9", "bundled": True})
+    recorder.add(_record("media type", should_only, tags=["TRN-03"]))
+
+    report = recorder.build_report()
+
+    assert report["verdict"] == "passed"
+    assert report["summary"]["warning"] == 1
+    assert report["rules"]["TRN-03"]["level"] == "SHOULD"
+    assert report["scenarios"][0]["rules"] == ["TRN-03"]
+    assert report["harness"]["name"] == "giponext-conformance"
+
+
+def test_report_fails_on_shall_failure(tmp_path):
+    failing = Verdicts()
+    with pytest.raises(RuleCheckFailed):
+        failing.check("AUTH-01", False, "expected 401, found 201")
+    recorder = RunRecorder({"ris_url": "https://127.0.0.1:9", "bundled": False})
+    recorder.add(_record("no credentials", failing, outcome="failed", tags=["AUTH-01"]))
+
+    report = recorder.build_report()
+    path = write_report(report, tmp_path / "out" / "conformance.json")
+
+    assert report["verdict"] == "failed"
+    assert json.loads(path.read_text("utf-8"))["rules"]["AUTH-01"]["status"] == "failed"
+
+
+def test_summary_lists_failures_first():
+    failing = Verdicts()
+    with pytest.raises(RuleCheckFailed):
+        failing.check("AUTH-01", False, "expected 401, found 201")
+    warned = Verdicts()
+    warned.check("TRN-03", False, "expected 415, found 201")
+    recorder = RunRecorder({"ris_url": "https://127.0.0.1:9", "bundled": True, "quirks": []})
+    recorder.add(_record("warned", warned, tags=["TRN-03"]))
+    recorder.add(_record("failed", failing, outcome="failed", tags=["AUTH-01"]))
+
+    lines = summary_lines(recorder.build_report(), "reports/conformance.json")
+
+    assert lines[0].endswith(": FAILED")
+    assert lines[1] == "Failed rules:"
+    assert lines[2].split() == ["AUTH-01", "SHALL", "expected", "401,", "found", "201"]
+    assert lines[3] == "Warnings:"
+    assert lines[4].startswith("  TRN-03")
+    assert lines[-2].startswith("Rules: 0 passed, 1 failed, 1 warning")
+    assert lines[-1] == "Report: reports/conformance.json"
