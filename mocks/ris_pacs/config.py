@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .oauth_client import SenderOAuthConfig
 from .quirks import check_quirks
 
 # Largest request body accepted, in bytes. The integration's resources are a
@@ -40,6 +41,9 @@ class RisPacsConfig:
     giponext_ca_bundle: str | None = None
     report_delay: float | None = None
     report_quirks: frozenset[str] = field(default_factory=frozenset)
+    # OAuth 2.0 instead of the API key: the sender obtains its token by the
+    # device flow, approved by this config's test user.
+    giponext_oauth: SenderOAuthConfig | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "quirks", check_quirks(self.quirks))

@@ -40,6 +40,7 @@ from giponext_conformance.mocks.storage import ResourceStore, now_instant
 from giponext_conformance.redact import register_secret
 
 from .errors import fhir_response
+from .oauth_client import token_provider_for
 from .report_quirks import ReportContext, apply_report_quirks, check_report_quirks
 
 logger = logging.getLogger(__name__)
@@ -467,9 +468,16 @@ def settings_from_config(config) -> SenderSettings | None:
     """Return the sender settings of a RisPacsConfig, None when it sends no reports."""
     if not config.giponext_url:
         return None
+    # With OAuth configured, a device-flow token replaces the API key.
+    token_provider = None
+    if config.giponext_oauth is not None:
+        token_provider = token_provider_for(
+            config.giponext_oauth, config.giponext_url, config.giponext_ca_bundle
+        )
     return SenderSettings(
         giponext_url=config.giponext_url,
         api_key=config.giponext_api_key,
+        token_provider=token_provider,
         ca_bundle=config.giponext_ca_bundle,
         report_delay=config.report_delay,
         quirks=frozenset(config.report_quirks),
