@@ -495,6 +495,20 @@ def install_sender(app, store: ResourceStore, settings: SenderSettings | None) -
     app.register_blueprint(blueprint)
 
 
+def attach_sender(app, settings: SenderSettings) -> ReportSender:
+    """Give a running RIS-PACS app a sender, replacing any it had.
+
+    For the outcome flow of a run, where the GipoNext endpoint is known only
+    after the RIS-PACS started.
+    """
+    previous = app.extensions.get(EXTENSION)
+    if previous is not None:
+        previous.close()
+    sender = ReportSender(app.extensions["ris_pacs"].store, settings)
+    app.extensions[EXTENSION] = sender
+    return sender
+
+
 def sender_of(app) -> ReportSender | None:
     return app.extensions.get(EXTENSION)
 

@@ -1,0 +1,258 @@
+"""pytest extension for the outcome flow: the GipoNext endpoint of a run.
+
+The harness plugin loads this module (see plugin.EXTENSION_MODULES). It adds
+the outcome options, starts the GipoNext mock once per run when a scenario
+tagged `@outcome` needs it, and in a bundled run points the mock RIS-PACS's
+report sender at it. Against a vendor's RIS-PACS the outcome scenarios run
+only with `--outcome`, because the outcome flow is optional for a RIS-PACS;
+the endpoint then starts before the first scenario, so that its URL, tenant
+id and API key are printed while the vendor can still configure them.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+
+import pytest
+
+from giponext_conformance.errors import HarnessError
+from giponext_conformance.plugin import HarnessOption, harness_state
+from giponext_conformance.vendor import (
+    DEFAULT_LISTEN,
+    DEFAULT_OUTCOME_TIMEOUT,
+    EndpointSettings,
+    GipoNextEndpoint,
+)
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_MARKER = "outcome"
+
+# Seconds the bundled RIS-PACS waits after an order before delivering its
+# report: short, but long enough that the report follows the order's answer.
+BUNDLED_REPORT_DELAY = 0.2
+
+HARNESS_OPTIONS = [
+    HarnessOption(
+        "--outcome",
+        "also check the optional outcome flow on a vendor's RIS-PACS: start a"
+        " GipoNext endpoint and wait for the report of the intake's order"
+        " (always on with the bundled mock)",
+        action="store_true",
+    ),
+    HarnessOption(
+        "--giponext-listen",
+        f"HOST:PORT the GipoNext endpoint listens on (default {DEFAULT_LISTEN}: a"
+        " free loopback port)",
+        metavar="HOST:PORT",
+        default=DEFAULT_LISTEN,
+    ),
+    HarnessOption(
+        "--giponext-cert",
+        "certificate chain (PEM) for the GipoNext endpoint (default: signed by a"
+        " throwaway CA whose file is printed)",
+        metavar="PATH",
+    ),
+    HarnessOption("--giponext-key", "private key of --giponext-cert (PEM)", metavar="PATH"),
+    HarnessOption(
+        "--giponext-public-url",
+        "base URL the RIS-PACS reaches the GipoNext endpoint at, when not the"
+        " listening address (behind NAT or a proxy)",
+        metavar="URL",
+    ),
+    HarnessOption(
+        "--giponext-api-key",
+        "API key the GipoNext endpoint accepts, so the vendor can configure it"
+        " before the run (default: the GIPONEXT_API_KEY variable, else generated)",
+        metavar="KEY",
+        env="GIPONEXT_API_KEY",
+    ),
+    HarnessOption(
+        "--giponext-tenant",
+        "tenant id (userId) of the GipoNext endpoint (default: the GIPONEXT_TENANT"
+        " variable, else generated)",
+        metavar="USERID",
+        env="GIPONEXT_TENANT",
+    ),
+    HarnessOption(
+        "--outcome-timeout",
+        "seconds to wait for the RIS-PACS's report after the intake (default"
+        f" {DEFAULT_OUTCOME_TIMEOUT:g})",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_OUTCOME_TIMEOUT,
+    ),
+    HarnessOption(
+        "--outcome-trigger",
+        "command run after the intake to make the RIS-PACS produce the report,"
+        " without a shell; {order_id} and {patient_id} are replaced, and"
+        " GIPONEXT_ORDER_ID and GIPONEXT_PATIENT_ID are set",
+        metavar="CMD",
+    ),
+    HarnessOption(
+        "--report-quirk",
+        "make the bundled RIS-PACS's report sender imitate this mistake"
+        " (repeatable; for testing the suite itself)",
+        metavar="NAME",
+        action="append",
+    ),
+]
+
+
+class OutcomeRun:
+    """The outcome flow's share of one pytest session."""
+
+    def __init__(self, config):
+        self.config = config
+        self.endpoint: GipoNextEndpoint | None = None
+        self.error: HarnessError | None = None
+        self.sender_attached = False
+
+    @property
+    def external(self) -> bool:
+        return harness_state(self.config).external
+
+    @property
+    def enabled(self) -> bool:
+        return not self.external or bool(self.config.getoption("outcome"))
+
+    def settings(self) -> EndpointSettings:
+        option = self.config.getoption
+        return EndpointSettings(
+            listen=option("giponext_listen") or DEFAULT_LISTEN,
+            cert=option("giponext_cert"),
+            key=option("giponext_key"),
+            public_url=option("giponext_public_url"),
+            tenant=option("giponext_tenant"),
+            api_key=option("giponext_api_key"),
+        )
+
+    def start(self) -> GipoNextEndpoint:
+        """Start the endpoint on first use and print what the vendor configures."""
+        if self.error is not None:
+            raise self.error
+        if self.endpoint is None:
+            try:
+                self.endpoint = GipoNextEndpoint(self.settings()).start()
+            except HarnessError as error:
+                self.error = error
+                raise
+            if self.external:
+                announce(self.config, self.endpoint.banner_lines())
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.stop()
+            self.endpoint = None
+
+
+_run_key = pytest.StashKey[OutcomeRun]()
+
+
+def outcome_run(config) -> OutcomeRun:
+    return config.stash[_run_key]
+
+
+def announce(config, lines) -> None:
+    """Print lines on the terminal even while pytest captures output."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    with capture.global_and_fixture_disabled() if capture else nullcontext():
+        for line in lines:
+            if reporter is not None:
+                reporter.write_line(line)
+            else:
+                print(line, flush=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", f"{OUTCOME_MARKER}: scenario of the optional outcome flow"
+    )
+    config.stash[_run_key] = OutcomeRun(config)
+
+
+def pytest_unconfigure(config):
+    run = config.stash.get(_run_key, None)
+    if run is not None:
+        run.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    run = outcome_run(config)
+    if run.enabled:
+        return
+    for item in items:
+        if item.get_closest_marker(OUTCOME_MARKER):
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="the outcome flow is optional for a RIS-PACS: pass"
+                    " --outcome to check report delivery"
+                )
+            )
+
+
+def pytest_collection_finish(session):
+    run = outcome_run(session.config)
+    if not (run.external and run.enabled):
+        return
+    if not any(item.get_closest_marker(OUTCOME_MARKER) for item in session.items):
+        return
+    try:
+        run.start()
+    except HarnessError as error:
+        announce(session.config, [f"GipoNext endpoint not started: {error}"])
+
+
+# --- fixtures ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def giponext_endpoint(request, ris_target):
+    """The run's GipoNext endpoint; in a bundled run the mock RIS-PACS reports to it."""
+    run = outcome_run(request.config)
+    try:
+        endpoint = run.start()
+    except HarnessError as error:
+        pytest.fail(str(error), pytrace=False)
+
+    ris_target.extra["giponext_url"] = endpoint.url
+    ris_target.extra["outcome"] = True
+    ris_app = ris_target.extra.get("ris_app")
+    if ris_app is not None and not run.sender_attached:
+        _attach_bundled_sender(request.config, ris_app, endpoint)
+        run.sender_attached = True
+    return endpoint
+
+
+def _attach_bundled_sender(config, ris_app, endpoint: GipoNextEndpoint) -> None:
+    from giponext_conformance.mocks.ris_pacs.sender import SenderSettings, attach_sender
+
+    try:
+        settings = SenderSettings(
+            giponext_url=endpoint.local_fhir_base,
+            api_key=endpoint.api_key,
+            ca_bundle=str(endpoint.ca_path) if endpoint.ca_path else None,
+            report_delay=BUNDLED_REPORT_DELAY,
+            quirks=frozenset(config.getoption("report_quirk") or ()),
+        )
+    except ValueError as error:
+        pytest.fail(f"--report-quirk: {error}", pytrace=False)
+    attach_sender(ris_app, settings)
+
+
+@pytest.fixture
+def giponext(giponext_endpoint, scenario_deadline):
+    """A FhirClient for the tenant's FHIR base on the GipoNext endpoint, with its API key."""
+    from giponext_conformance.client import BearerToken, FhirClient
+
+    ca_bundle = giponext_endpoint.ca_path
+    with FhirClient(
+        giponext_endpoint.local_fhir_base,
+        BearerToken(giponext_endpoint.api_key),
+        str(ca_bundle) if ca_bundle else None,
+        deadline=scenario_deadline,
+    ) as client:
+        yield client

@@ -1,0 +1,140 @@
+"""Steps of the outcome flow: after the intake the RIS-PACS delivers a report.
+
+Phrases offered:
+    Given GipoNext answers the first delivery of each report with {status:d} and Retry-After {seconds:d} seconds
+    Given GipoNext has sent a new patient and order to the RIS-PACS
+    When the RIS-PACS delivers the report of the order
+    Then GipoNext receives a report for the order that meets every report rule
+    Then the RIS-PACS retried no sooner than Retry-After and delivered the report once
+
+State: `outcome_order` (OutcomeOrder) is the intake GipoNext sent and the
+journal position before it; `delivered` is the first report the GipoNext
+endpoint received for the tenant after the intake (a Delivery).
+
+Against a vendor's RIS-PACS a report that does not arrive within
+--outcome-timeout leaves the scenario skipped with the reason, so FLOW-02
+reads not-run; the bundled mock RIS-PACS always delivers, so there a missing
+report fails FLOW-02.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from giponext_conformance.results import RuleCheckFailed
+
+from .patient import put_patient
+
+# Seconds to keep watching after a report arrived in the retry scenario, so
+# that a second delivery of the same report is seen.
+DUPLICATE_WATCH = 1.5
+
+
+@dataclass
+class OutcomeOrder:
+    """The intake GipoNext sent, and where the delivery log stood before it."""
+
+    patient: dict
+    order: dict
+    after_seq: int
+
+
+@given(
+    parsers.parse(
+        "GipoNext answers the first delivery of each report with {status:d} and"
+        " Retry-After {seconds:d} seconds"
+    )
+)
+def busy_giponext(request, giponext_endpoint, status, seconds):
+    from giponext_conformance.mocks.giponext import DeliveryFault
+
+    faults = giponext_endpoint.mock.config.delivery_faults
+    faults[giponext_endpoint.tenant] = DeliveryFault(status, seconds)
+    request.addfinalizer(lambda: faults.pop(giponext_endpoint.tenant, None))
+
+
+@given("GipoNext has sent a new patient and order to the RIS-PACS", target_fixture="outcome_order")
+def intake_sent(ris, giponext_endpoint, intake):
+    patient, order, _doctors = intake
+    giponext_endpoint.register_order(order, patient)
+    after_seq = giponext_endpoint.last_seq()
+
+    patient_answer = put_patient(ris, patient)
+    order_answer = ris.post("ProcedureRequest", order)
+    if patient_answer.status not in (200, 201) or order_answer.status not in (200, 201):
+        pytest.skip(
+            "the intake failed, so no report can follow: "
+            f"Patient {patient_answer.describe()}; ProcedureRequest {order_answer.describe()}"
+        )
+    return OutcomeOrder(patient, order, after_seq)
+
+
+@when("the RIS-PACS delivers the report of the order", target_fixture="delivered")
+def wait_for_delivery(request, giponext_endpoint, outcome_order):
+    from giponext_conformance.outcome import announce, outcome_run
+    from giponext_conformance.vendor import run_trigger, wait_for_report
+
+    config = request.config
+    external = outcome_run(config).external
+    order_id = outcome_order.order["id"]
+    trigger = config.getoption("outcome_trigger")
+    if trigger:
+        result = run_trigger(trigger, order_id, outcome_order.patient["id"])
+        announce(config, [result])
+
+    timeout = config.getoption("outcome_timeout")
+    progress = (lambda line: announce(config, [line])) if external else (lambda line: None)
+    delivery = wait_for_report(
+        giponext_endpoint, order_id, outcome_order.after_seq, timeout, progress
+    )
+    if delivery is None and external:
+        pytest.skip(
+            f"no report for ProcedureRequest/{order_id} reached"
+            f" {giponext_endpoint.fhir_base}/DiagnosticReport within {timeout:g} s;"
+            " check the URL, tenant id and API key configured in the RIS-PACS, or"
+            " raise --outcome-timeout"
+        )
+    return delivery
+
+
+def _record_all(verdicts, checks) -> None:
+    """Record every check, then fail on the first failed SHALL check.
+
+    Recording them all first lets one delivery show every rule it breaks.
+    """
+    failures = []
+    for check in checks:
+        level = "SHOULD" if check.warning else None
+        try:
+            verdicts.check(check.rule, check.ok, check.message, level=level)
+        except RuleCheckFailed as failure:
+            failures.append(failure)
+    if failures:
+        raise failures[0]
+
+
+@then("GipoNext receives a report for the order that meets every report rule")
+def report_meets_rules(verdicts, giponext_endpoint, outcome_order, delivered):
+    from giponext_conformance.mocks.giponext.judge import judge_delivery
+
+    checks = judge_delivery(delivered, outcome_order.order["id"], giponext_endpoint.tenant)
+    _record_all(verdicts, checks)
+
+
+@then("the RIS-PACS retried no sooner than Retry-After and delivered the report once")
+def retried_politely(verdicts, giponext_endpoint, delivered):
+    from giponext_conformance.mocks.giponext.judge import judge_retries
+
+    if delivered is None:
+        verdicts.check("GAUTH-06", False, "expected a delivered report, found none in time")
+        return
+    time.sleep(DUPLICATE_WATCH)
+    behaviour = giponext_endpoint.mock.retry_behaviour(
+        giponext_endpoint.tenant, delivered.report_id
+    )
+    check = judge_retries(behaviour, delivered.report_id)
+    verdicts.check("GAUTH-06", check.ok, check.message)
