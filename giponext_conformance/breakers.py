@@ -49,7 +49,9 @@ class ValidSet:
 def valid_set(seed: int = 0) -> ValidSet:
     """Return valid generated resources of every type for one seed."""
     patient, procedure_request, doctors = build_intake(seed)
-    report = make_faker(seed).gipo_diagnostic_report([procedure_request], patient, doctors)
+    report = make_faker(seed).gipo_diagnostic_report(
+        [procedure_request], patient, doctors
+    )
     return ValidSet(patient, procedure_request, report)
 
 
@@ -67,7 +69,9 @@ def breakable_rules(resource_type: str) -> list[str]:
     ]
 
 
-def breaking_payloads(resource_type: str, seed: int = 0) -> Iterator[tuple[str, object]]:
+def breaking_payloads(
+    resource_type: str, seed: int = 0
+) -> Iterator[tuple[str, object]]:
     """Yield (rule id, payload) for every rule a payload of this type can break."""
     resources = valid_set(seed)
     for rule_id in breakable_rules(resource_type):
@@ -82,7 +86,9 @@ def break_payload(resource_type: str, rule_id: str, seed: int = 0):
     Raise UsageError naming the breakable rules when the rule is unknown or no
     payload of this type can break it.
     """
-    breakable = [rule for rule in breakable_rules(resource_type) if _breaker(resource_type, rule)]
+    breakable = [
+        rule for rule in breakable_rules(resource_type) if _breaker(resource_type, rule)
+    ]
     if rule_id not in breakable:
         raise UsageError(
             f"No {resource_type} payload breaks rule {rule_id!r}; the rules it can "
@@ -189,7 +195,9 @@ def _order_foreign_category(order, _resources):
 
 def _order_without_rispacs_code(order, _resources):
     coding = order["code"]["coding"]
-    order["code"]["coding"] = [item for item in coding if item["system"] != RISPACS_SYSTEM]
+    order["code"]["coding"] = [
+        item for item in coding if item["system"] != RISPACS_SYSTEM
+    ]
     return order
 
 
@@ -230,7 +238,9 @@ def _report_absolute_based_on(report, _resources):
 
 
 def _report_subject_not_patient(report, _resources):
-    report["subject"]["reference"] = "Group/" + report["subject"]["reference"].split("/")[1]
+    report["subject"]["reference"] = (
+        "Group/" + report["subject"]["reference"].split("/")[1]
+    )
     return report
 
 

@@ -30,9 +30,14 @@ def register(subparsers) -> None:
             "expects them. With --break, each payload breaks exactly the named rule."
         ),
     )
-    parser.add_argument("resource", choices=tuple(RESOURCE_NAMES), help="resource to generate")
     parser.add_argument(
-        "--count", type=int, default=1, help=f"number of payloads, 1 to {MAX_COUNT} (default 1)"
+        "resource", choices=tuple(RESOURCE_NAMES), help="resource to generate"
+    )
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=1,
+        help=f"number of payloads, 1 to {MAX_COUNT} (default 1)",
     )
     parser.add_argument(
         "--seed",
@@ -51,12 +56,15 @@ def register(subparsers) -> None:
 
 def run_generate(args) -> int:
     if not 1 <= args.count <= MAX_COUNT:
-        raise UsageError(f"--count must be between 1 and {MAX_COUNT}, not {args.count}.")
+        raise UsageError(
+            f"--count must be between 1 and {MAX_COUNT}, not {args.count}."
+        )
     resource_type = RESOURCE_NAMES[args.resource]
     rule_id = args.break_rule.strip().upper() if args.break_rule else None
 
     payloads = [
-        _payload(resource_type, rule_id, args.seed + offset) for offset in range(args.count)
+        _payload(resource_type, rule_id, args.seed + offset)
+        for offset in range(args.count)
     ]
     if any(isinstance(payload, bytes) for payload in payloads):
         print("\n\n".join(payload.decode("utf-8") for payload in payloads))

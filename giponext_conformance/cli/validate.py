@@ -56,7 +56,9 @@ def register(subparsers) -> None:
 
 def run_validate(args) -> int:
     inputs = list(_expand(args.inputs))
-    results = [(name, validate_bytes(_read(name), args.expected_type)) for name in inputs]
+    results = [
+        (name, validate_bytes(_read(name), args.expected_type)) for name in inputs
+    ]
 
     if args.format == "json":
         outcomes = [operation_outcome(result.findings) for _, result in results]
@@ -114,13 +116,12 @@ def _text(results) -> str:
     for name, result in results:
         label = "standard input" if name == "-" else name
         kind = result.resource_type or "unknown type"
-        summary = f"{_count(result.errors, 'error')}, {_count(result.warnings, 'warning')}"
+        summary = (
+            f"{_count(result.errors, 'error')}, {_count(result.warnings, 'warning')}"
+        )
         lines.append(f"{label} ({kind}): {summary}")
         for finding in _ordered(result.findings):
-            expression = finding.expression or "(body)"
-            lines.append(
-                f"  {finding.severity} {finding.rule} {expression}: {finding.diagnostics}"
-            )
+            lines.append("  " + _line(finding))
     return "\n".join(lines) + "\n"
 
 
@@ -148,7 +149,7 @@ def _junit(results) -> str:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{_count(errors, 'error')}: {', '.join(sorted({f.rule for f in errors}))}",
+                message=f"{_count(errors, 'error')}: {_rules(errors)}",
                 type="error",
             )
             failure.text = "\n".join(_line(finding) for finding in errors)
@@ -159,6 +160,10 @@ def _junit(results) -> str:
             )
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, "unicode")
+
+
+def _rules(findings) -> str:
+    return ", ".join(sorted({finding.rule for finding in findings}))
 
 
 def _line(finding) -> str:

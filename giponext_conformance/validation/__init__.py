@@ -59,7 +59,9 @@ def validate_bytes(body: bytes, expected_type: str | None = None) -> ValidationR
     return _result(resource, findings)
 
 
-def validate_resource(resource: dict, expected_type: str | None = None) -> ValidationResult:
+def validate_resource(
+    resource: dict, expected_type: str | None = None
+) -> ValidationResult:
     """Validate an already parsed JSON object through the layers after JSON."""
     if not isinstance(resource, dict):
         return validate_bytes(dumps(resource).encode("utf-8"), expected_type)

@@ -28,8 +28,9 @@ from .paths import fhirpath
 LAYER = "italian"
 PDF_MAGIC = b"%PDF-"
 _WHITESPACE = re.compile(r"[ \t\r\n]+")
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_MEDIA_TYPE = re.compile(rf"\s*({_TOKEN})/({_TOKEN})\s*(;.*)?", re.DOTALL)
+# RFC 9110 token characters, of which a media type's type and subtype are made.
+_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(rf"\s*({_NAME})/({_NAME})\s*(;.*)?", re.DOTALL)
 
 # Results of opening a PDF, by SHA-256 of its bytes: one run often sends the
 # same document many times, and parsing it again gives the same answer.
@@ -199,11 +200,20 @@ def _open_pdf(content: bytes) -> str | None:
     try:
         reader = pypdf.PdfReader(io.BytesIO(content))
         pages = len(reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError) as error:
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        OSError,
+    ) as error:
         return (
-            f"data starts like a PDF but a PDF parser cannot open it ({type(error).__name__}: "
-            f"{str(error)[:120]}); send the complete, undamaged file."
+            "data starts like a PDF but a PDF parser cannot open it "
+            f"({type(error).__name__}: {str(error)[:120]}); send the complete, "
+            "undamaged file."
         )
     finally:
         pypdf_logger.setLevel(previous)

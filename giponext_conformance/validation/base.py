@@ -166,7 +166,9 @@ class _Walker:
         self.claimed.add(location)
         expression = fhirpath(self.root, location)
         rule = rule_for(self.root, location)
-        self.findings.append(Finding(rule, "error", code, expression, diagnostics, LAYER))
+        self.findings.append(
+            Finding(rule, "error", code, expression, diagnostics, LAYER)
+        )
 
     def walk(self, cls, node: dict, location: tuple, is_resource=False):
         known = elements(cls)
@@ -281,21 +283,23 @@ class _Walker:
                     f"The extension has both {values[0]} and nested extensions; FHIR "
                     "allows one or the other (ext-1).",
                 )
-        if cls.__name__ == "DiagnosticReportPerformer" and "actor" not in node:
-            if location not in self.claimed and "reference" not in node:
-                self.add(
-                    location + ("actor",),
-                    "required",
-                    "performer.actor is required in STU3: put the performer's "
-                    "Reference in actor and its function in role.",
-                )
+        if (
+            cls.__name__ == "DiagnosticReportPerformer"
+            and "actor" not in node
+            and "reference" not in node
+            and location not in self.claimed
+        ):
+            self.add(
+                location + ("actor",),
+                "required",
+                "performer.actor is required in STU3: put the performer's "
+                "Reference in actor and its function in role.",
+            )
 
 
 def _date_problem(kind: str, pattern, value: str) -> str | None:
     if not pattern.fullmatch(value):
-        return (
-            f"{value!r} is not a valid FHIR {kind}; expected {DATE_SHAPES[kind]}."
-        )
+        return f"{value!r} is not a valid FHIR {kind}; expected {DATE_SHAPES[kind]}."
     if kind == "time":
         return None
     parts = value.lstrip("-")[:10].split("-")

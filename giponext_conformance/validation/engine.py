@@ -44,7 +44,9 @@ def run_bytes(body: bytes, expected_type: str | None = None):
     parsed = parse_json(body)
     if parsed.resource is None:
         return None, parsed.findings
-    return parsed.resource, parsed.findings + run_resource(parsed.resource, expected_type)
+    return parsed.resource, parsed.findings + run_resource(
+        parsed.resource, expected_type
+    )
 
 
 def run_resource(resource: dict, expected_type: str | None = None) -> list[Finding]:

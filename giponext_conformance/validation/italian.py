@@ -65,7 +65,9 @@ class _Collector:
 
     def _add(self, rule, severity, code, location, diagnostics):
         expression = fhirpath(self.root, location)
-        self.findings.append(Finding(rule, severity, code, expression, diagnostics, LAYER))
+        self.findings.append(
+            Finding(rule, severity, code, expression, diagnostics, LAYER)
+        )
 
 
 # ---------------------------------------------------------------- accessors
@@ -128,7 +130,9 @@ def check_codice_fiscale_identifier(collect, rule, identifier, location):
         return None
     check = italy.check_codice_fiscale(value)
     if check.kind == "invalid":
-        collect.error(rule, value_location, f"{_sentence(check.message)} Correct the code.")
+        collect.error(
+            rule, value_location, f"{_sentence(check.message)} Correct the code."
+        )
     elif check.kind == "provisional":
         collect.warning(
             rule,
@@ -359,13 +363,19 @@ def _procedure_request(resource, collect):
     _subject_identifiers(resource, collect)
     for index, info in _objects(resource, "supportingInfo"):
         _prescription(info, ("supportingInfo", index), collect)
-    for suffix, identifier in _codice_fiscale_identifiers(_object(resource, "performer")):
-        check_codice_fiscale_identifier(collect, "PR-12", identifier, ("performer", *suffix))
+    for suffix, identifier in _codice_fiscale_identifiers(
+        _object(resource, "performer")
+    ):
+        check_codice_fiscale_identifier(
+            collect, "PR-12", identifier, ("performer", *suffix)
+        )
     for index, extension in _extensions(resource, ASSIGNED_REPORTER_URL):
         reference = _object(extension, "valueReference")
         location = ("extension", index, "valueReference")
         for suffix, identifier in _codice_fiscale_identifiers(reference):
-            check_codice_fiscale_identifier(collect, "PR-12", identifier, location + suffix)
+            check_codice_fiscale_identifier(
+                collect, "PR-12", identifier, location + suffix
+            )
 
 
 def _user_selected(resource, collect):
@@ -393,7 +403,11 @@ def _subject_identifiers(resource, collect):
     patient_id = reference.removeprefix("Patient/")
     identifier = _object(subject, "identifier")
     value = _text(identifier, "value")
-    if identifier and identifier.get("system") == GIPONEXT_SYSTEM and value != patient_id:
+    if (
+        identifier
+        and identifier.get("system") == GIPONEXT_SYSTEM
+        and value != patient_id
+    ):
         collect.error(
             "PR-09",
             ("subject", "identifier", "value"),
@@ -401,11 +415,12 @@ def _subject_identifiers(resource, collect):
             f"{patient_id!r}; they must name the same patient.",
         )
     for index, extension in _extensions(subject, GIPONEXT_SYSTEM):
-        if extension.get("valueString") != patient_id:
+        found = extension.get("valueString")
+        if found != patient_id:
             collect.error(
                 "PR-09",
                 ("subject", "extension", index, "valueString"),
-                f"The GipoNext identifier extension is {extension.get('valueString')!r} "
+                f"The GipoNext identifier extension is {found!r} "
                 f"but subject.reference names patient {patient_id!r}; they must be "
                 "equal.",
             )
@@ -425,15 +440,16 @@ def _prescription(info, location, collect):
         )
     for index, extension in _extensions(info, REGION_CODE_URL):
         code = extension.get("valueString")
-        if isinstance(code, str) and re.fullmatch(r"[0-9]{3}", code):
-            if code not in italy.REGION_CODES:
-                collect.error(
-                    "PR-11",
-                    location + ("extension", index, "valueString"),
-                    f"Region code {code} is none of the 21 health-service region "
-                    f"codes ({_list(italy.REGION_CODES, 21)}).",
-                    code="code-invalid",
-                )
+        # A code that is not 3 digits is the profile schema's finding.
+        well_formed = isinstance(code, str) and re.fullmatch(r"[0-9]{3}", code)
+        if well_formed and code not in italy.REGION_CODES:
+            collect.error(
+                "PR-11",
+                location + ("extension", index, "valueString"),
+                f"Region code {code} is none of the 21 health-service region "
+                f"codes ({_list(italy.REGION_CODES, 21)}).",
+                code="code-invalid",
+            )
 
 
 # ---------------------------------------------------------------- DiagnosticReport
@@ -450,7 +466,9 @@ def _diagnostic_report(resource, collect):
         actor = _object(performer, "actor")
         location = ("performer", index, "actor")
         for suffix, identifier in _codice_fiscale_identifiers(actor):
-            check_codice_fiscale_identifier(collect, "DR-08", identifier, location + suffix)
+            check_codice_fiscale_identifier(
+                collect, "DR-08", identifier, location + suffix
+            )
     collect.findings.extend(check_attachments(resource))
 
 

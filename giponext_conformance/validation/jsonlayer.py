@@ -165,7 +165,9 @@ def _syntax_findings(text: str, error: json.JSONDecodeError) -> list[Finding]:
             comments.append(line_column(text, offset))
         elif len(findings) < MAX_SCAN_FINDINGS:
             line, column = line_column(text, offset)
-            findings.append(_error(f"Invalid JSON at line {line}, column {column}: {message}"))
+            findings.append(
+                _error(f"Invalid JSON at line {line}, column {column}: {message}")
+            )
     if comments:
         findings.insert(0, _error(_comments_message(comments)))
     if not explained:
@@ -219,9 +221,12 @@ def scan_non_json(text: str):
         if char == ",":
             last_comma = index
         elif char in "}]" and last_comma is not None:
-            yield last_comma, (
-                f"a trailing comma before '{char}'. JSON allows no comma after the "
-                "last member or item; remove it."
+            yield (
+                last_comma,
+                (
+                    f"a trailing comma before '{char}'. JSON allows no comma after the "
+                    "last member or item; remove it."
+                ),
             )
             last_comma = None
         elif not char.isspace():

@@ -53,7 +53,9 @@ def load_schemas() -> dict[str, dict]:
     """Return every schema document keyed by file name."""
     folder = files("giponext_conformance.schemas")
     names = [*SCHEMA_FILES.values(), COMMON_FILE]
-    return {name: json.loads(folder.joinpath(name).read_text("utf-8")) for name in names}
+    return {
+        name: json.loads(folder.joinpath(name).read_text("utf-8")) for name in names
+    }
 
 
 def _id_to_name() -> dict[str, str]:
@@ -122,7 +124,13 @@ def _findings(resource_type, raw_errors, explicit_refs) -> list[Finding]:
     for schema_path, instance_path, instance, message in raw_errors:
         node, keyword, rule_node = _follow(root_file, list(schema_path), explicit_refs)
         finding = _finding(
-            resource_type, rule_node, node, keyword, list(instance_path), instance, message
+            resource_type,
+            rule_node,
+            node,
+            keyword,
+            list(instance_path),
+            instance,
+            message,
         )
         key = (finding.rule, finding.expression, finding.diagnostics)
         if key not in seen:
@@ -150,10 +158,9 @@ def _follow(root_file: str, steps: list, explicit_refs: bool):
             document, node = _resolve(document, node["$ref"])
             rule_node = _annotate(rule_node, node)
             continue
-        if not explicit_refs and isinstance(node, dict) and "$ref" in node:
-            if step not in node:
-                document, node = _resolve(document, node["$ref"])
-                rule_node = _annotate(rule_node, node)
+        if not explicit_refs and "$ref" in node and step not in node:
+            document, node = _resolve(document, node["$ref"])
+            rule_node = _annotate(rule_node, node)
         node = node[step]
         rule_node = _annotate(rule_node, node)
     keyword = steps[-1] if steps else ""
