@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pytest_bdd import parsers, then, when
 
 from giponext_conformance.client import FhirClient
 from giponext_conformance.errors import TargetUnreachable
+from giponext_conformance.tlscheck import check_tls
 
 
 @dataclass
 class ConnectionAttempt:
+    """The TLS findings about the target and the outcome of one real request."""
+
     url: str
-    https: bool
-    allow_http: bool
+    findings: list
     error: str | None
 
 
@@ -45,9 +48,10 @@ def connect(ris_target, scenario_deadline):
             client.get("metadata")
         except TargetUnreachable as failure:
             error = str(failure)
-    return ConnectionAttempt(
-        ris_target.ris_url, ris_target.is_https, ris_target.allow_http, error
+    findings = check_tls(
+        ris_target.ris_url, ris_target.ca_bundle, allow_http=ris_target.allow_http
     )
+    return ConnectionAttempt(ris_target.ris_url, findings, error)
 
 
 @when(
@@ -61,18 +65,21 @@ def send_labelled(ris, patient, media_type):
 
 @then("the connection is HTTPS with a certificate GipoNext trusts")
 def connection_trusted(verdicts, connection):
-    if not connection.https:
-        if connection.allow_http:
-            verdicts.warn(
-                "TRN-01",
-                f"{connection.url} is plain HTTP, allowed by --allow-http for a local run",
-            )
-            return
-        verdicts.check(
-            "TRN-01", False, f"expected an https:// URL, found {connection.url}"
-        )
+    for finding in connection.findings:
+        if not finding.is_error:
+            verdicts.warn("TRN-01", finding.diagnostics)
+    if urlsplit(connection.url).scheme.lower() == "http" and not any(
+        finding.is_error for finding in connection.findings
+    ):
+        # Plain HTTP that --allow-http permits: a warning, never a pass.
+        return
+
+    problems = [finding.diagnostics for finding in connection.findings if finding.is_error]
+    if connection.error and not problems:
+        problems.append(connection.error)
     verdicts.check(
         "TRN-01",
-        connection.error is None,
-        f"expected a verified TLS connection to {connection.url}; {connection.error}",
+        not problems,
+        f"expected HTTPS with a certificate that verifies for {connection.url}; "
+        f"found {'; '.join(problems)}",
     )
