@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from giponext_conformance import features as features_package
 from giponext_conformance.bundle import verify_bundle
 from giponext_conformance.cli import main
 from giponext_conformance.cli.report import find_allure_cli
@@ -49,22 +49,16 @@ def quirk_report_dir(tmp_path_factory):
     if shutil.which("node") is None or find_allure_cli() is None:
         pytest.fail("Node.js and the npm package allure are required: run 'npm ci'")
     report_dir = tmp_path_factory.mktemp("quirk-run") / "reports"
-    features_dir = Path(features_package.__file__).parent
     completed = subprocess.run(
         [
             sys.executable,
             "-m",
-            "pytest",
-            str(features_dir),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--no-progress",
+            "giponext_conformance",
+            "run",
             "--quirk",
             "mutable-orders",
-            f"--report-dir={report_dir}",
-            f"--alluredir={report_dir / 'allure-results'}",
-            f"--junitxml={report_dir / 'junit.xml'}",
+            "--report-dir",
+            str(report_dir),
         ],
         capture_output=True,
         text=True,
@@ -74,6 +68,7 @@ def quirk_report_dir(tmp_path_factory):
     assert completed.returncode == 1, (
         completed.stdout[-3000:] + completed.stderr[-3000:]
     )
+    assert (report_dir / "junit.xml").is_file()
 
     status = main(["report", "--report-dir", str(report_dir), "--bundle"])
     assert status == 0
@@ -136,25 +131,33 @@ def test_allure_report_shows_failed_scenario(browser, served, quirk_report_dir):
 
 
 def test_summary_page_puts_failed_rule_first(browser, served, quirk_report_dir):
+    results = json.loads((quirk_report_dir / "conformance.json").read_text("utf-8"))
+    failed_rules = [
+        rule_id
+        for rule_id, entry in results["rules"].items()
+        if entry["status"] == "failed"
+    ]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{served}/summary.html")
 
     verdict = page.inner_text("#verdict")
-    first_row = page.locator("#rules tbody tr").first
-    first_rule = first_row.get_attribute("data-rule")
-    first_status = first_row.get_attribute("data-status")
-    background = first_row.locator("td").first.evaluate(
+    rows = page.locator("#rules tbody tr")
+    statuses = rows.evaluate_all("rows => rows.map(row => row.dataset.status)")
+    first_rule = rows.first.get_attribute("data-rule")
+    background = rows.first.locator("td").first.evaluate(
         "cell => getComputedStyle(cell).backgroundColor"
     )
     failed_list = page.inner_text("#failed-rules")
     screenshot = _save_screenshot(page, quirk_report_dir, "summary.png")
     page.close()
 
+    assert "PR-03" in failed_rules
     assert verdict == "Verdict: FAILED"
-    assert first_rule == "PR-03"
-    assert first_status == "failed"
+    assert statuses[: len(failed_rules)] == ["failed"] * len(failed_rules)
+    assert "failed" not in statuses[len(failed_rules) :]
+    assert first_rule in failed_rules
     assert background == "rgb(255, 235, 233)"
-    assert failed_list.startswith("PR-03 (SHALL): expected a 4xx refusal")
+    assert "PR-03 (SHALL): expected a 4xx refusal" in failed_list
     assert screenshot.read_bytes().startswith(b"\x89PNG")
 
 
