@@ -99,7 +99,8 @@ class RunningServer:
         return f"RunningServer({self.url!r})"
 
 
-def _check_host(host: str, allow_non_loopback: bool) -> None:
+def check_host(host: str, allow_non_loopback: bool = False) -> None:
+    """Raise ServerStartError unless `host` may be bound (see start_server)."""
     if is_loopback(host):
         return
     if not host or host in ("0.0.0.0", "::"):  # noqa: S104  # names the rejected value
@@ -195,7 +196,7 @@ def start_server(
     rejected unless `allow_non_loopback` is True, and the wildcard addresses
     are rejected always.
     """
-    _check_host(host, allow_non_loopback)
+    check_host(host, allow_non_loopback)
     if (cert_path is None) != (key_path is None):
         raise ServerStartError("TLS needs both a certificate and a key file")
 

@@ -241,11 +241,12 @@ def _open_app(args, token, user, password):
 
 def run_ris_pacs(args) -> int:
     from giponext_conformance.mocks.ris_pacs import close_app
-    from giponext_conformance.serving import serve_forever
+    from giponext_conformance.serving import check_host, serve_forever
     from giponext_conformance.tls import RunCA
 
     token, user, password = _ris_credentials(args)
     _check_tls_files(args)
+    check_host(args.host, args.allow_non_loopback)
     cert_path, key_path = args.cert, args.key
 
     tls_directory = None
@@ -255,8 +256,9 @@ def run_ris_pacs(args) -> int:
         cert_path, key_path = authority.issue()
         print(f"CA certificate: {authority.ca_cert_path}", flush=True)
 
-    logging.getLogger("giponext_conformance.mocks").setLevel(logging.INFO)
     app = _open_app(args, token, user, password)
+    # One line per request on stderr is the point of running a mock by hand.
+    logging.getLogger("giponext_conformance.mocks").setLevel(logging.INFO)
 
     def banner(running):
         print(f"FHIR base URL: {running.url}", flush=True)

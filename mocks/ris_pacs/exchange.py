@@ -8,6 +8,7 @@ validation, consistency with the URL, then profile and business rules.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from email.utils import format_datetime
@@ -18,12 +19,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from giponext_conformance.findings import operation_outcome
 from giponext_conformance.validation import (
     ValidationResult,
+    dumps,
     validate_bytes,
     validate_resource,
 )
 
 from .errors import FhirError, fhir_response
 from .quirks import has_quirk
+
+logger = logging.getLogger(__name__)
 
 # FHIR STU3 id datatype: 1 to 64 characters from this set.
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -128,6 +132,16 @@ def _validate(body: bytes, expected_type: str) -> ValidationResult:
             code="structure",
             rule="TRN-06",
         ) from None
+    except ValueError as error:
+        # Python refuses to convert integers of more than 4300 digits
+        # (sys.int_info.default_max_str_digits) and raises ValueError.
+        logger.info("validation raised on a request body: %s", error)
+        raise FhirError.simple(
+            400,
+            f"the JSON body cannot be read: {str(error)[:120]}",
+            code="structure",
+            rule="TRN-06",
+        ) from None
 
     if _is_malformed_json(result) and has_quirk("500-on-malformed-json"):
         raise FhirError.simple(
@@ -178,7 +192,23 @@ def validate_body(
 
     if result.http_status is not None:
         raise FhirError.from_findings(result.http_status, result.findings)
+    _check_encodable(resource)
     return resource
+
+
+def _check_encodable(resource: dict) -> None:
+    # JSON's \ud800 escape decodes to a lone surrogate, which no UTF-8 text
+    # (and so no response or stored row) can carry.
+    try:
+        dumps(resource).encode("utf-8")
+    except UnicodeEncodeError:
+        raise FhirError.simple(
+            400,
+            "the body contains an unpaired UTF-16 surrogate escape, which is not a "
+            "Unicode character",
+            code="structure",
+            rule="TRN-06",
+        ) from None
 
 
 def base_url() -> str:

@@ -215,7 +215,9 @@ def _patch_order(order_id):
             f"the patch cannot be applied: {error}",
         ) from None
 
-    encoded = dumps(patched).encode("utf-8")
+    # surrogatepass: a lone surrogate from the patch reaches validation as
+    # invalid UTF-8 and gets 400 there.
+    encoded = dumps(patched).encode("utf-8", "surrogatepass")
     resource = validate_body(encoded, "ProcedureRequest", _check_order_id(order_id))
     result = state().store.put("ProcedureRequest", order_id, resource)
     return resource_response(result.resource)
