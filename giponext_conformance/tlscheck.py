@@ -54,7 +54,9 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def fetch_chain(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> list[x509.Certificate]:
+def fetch_chain(
+    host: str, port: int, timeout: float = DEFAULT_TIMEOUT
+) -> list[x509.Certificate]:
     """Return the certificates the server sends, leaf first, without judging them.
 
     Verification is off for this one handshake only: the certificates are
@@ -64,9 +66,11 @@ def fetch_chain(host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> list[
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     server_hostname = None if _is_ip(host) else host
-    with socket.create_connection((host, port), timeout=timeout) as raw:
-        with context.wrap_socket(raw, server_hostname=server_hostname) as tls:
-            blobs = _unverified_chain(tls)
+    with (
+        socket.create_connection((host, port), timeout=timeout) as raw,
+        context.wrap_socket(raw, server_hostname=server_hostname) as tls,
+    ):
+        blobs = _unverified_chain(tls)
     return [x509.load_der_x509_certificate(blob) for blob in blobs]
 
 
@@ -117,8 +121,9 @@ def _validity_findings(chain, now: datetime) -> list[Finding]:
         elif not_before > now:
             findings.append(
                 _finding(
-                    f"certificate not yet valid: the {role} {_name(certificate)} is valid"
-                    f" from {not_before.isoformat()}; expected a certificate valid now"
+                    f"certificate not yet valid: the {role} {_name(certificate)} is"
+                    f" valid from {not_before.isoformat()}; expected a certificate"
+                    " valid now"
                 )
             )
     return findings
@@ -126,7 +131,9 @@ def _validity_findings(chain, now: datetime) -> list[Finding]:
 
 def _subject_names(certificate: x509.Certificate) -> list:
     try:
-        extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        extension = certificate.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        )
     except x509.ExtensionNotFound:
         return []
     return list(extension.value)
@@ -147,13 +154,17 @@ def matches_host(certificate: x509.Certificate, host: str) -> bool:
     if _is_ip(host):
         address = ipaddress.ip_address(host)
         return any(isinstance(n, x509.IPAddress) and n.value == address for n in names)
-    return any(isinstance(n, x509.DNSName) and _dns_matches(n.value, host) for n in names)
+    return any(
+        isinstance(n, x509.DNSName) and _dns_matches(n.value, host) for n in names
+    )
 
 
 def _name_findings(leaf: x509.Certificate, host: str) -> list[Finding]:
     if matches_host(leaf, host):
         return []
-    names = ", ".join(str(getattr(n, "value", n)) for n in _subject_names(leaf)) or "none"
+    names = (
+        ", ".join(str(getattr(n, "value", n)) for n in _subject_names(leaf)) or "none"
+    )
     return [
         _finding(
             f"certificate name mismatch: expected a certificate for {host},"
@@ -228,21 +239,27 @@ def _chain_findings(chain, bundle, now: datetime) -> list[Finding]:
 
     top = chain[-1]
     known = [cert for cert in bundle if cert.subject == top.issuer]
-    if known and not _is_self_issued(known[0]):
-        # The bundle holds the issuer as an intermediate: clients that have it
-        # cached succeed, every other client fails.
-        if _builds_path(leaf, presented + known, roots, subject, when):
-            return [
-                _finding(
-                    f"incomplete certificate chain: the server sends {len(chain)}"
-                    f" certificate(s) but not the intermediate CA {_name(known[0])} that"
-                    f" issued {_name(top)}; expected the server to send every"
-                    " intermediate certificate up to the root"
-                )
-            ]
+    # When the bundle holds the issuer as an intermediate, clients that have
+    # it cached succeed and every other client fails.
+    completable = (
+        known
+        and not _is_self_issued(known[0])
+        and _builds_path(leaf, presented + known, roots, subject, when)
+    )
+    if completable:
+        return [
+            _finding(
+                f"incomplete certificate chain: the server sends {len(chain)}"
+                f" certificate(s) but not the intermediate CA {_name(known[0])}"
+                f" that issued {_name(top)}; expected the server to send every"
+                " intermediate certificate up to the root"
+            )
+        ]
 
     if _is_self_issued(top):
-        found = f"the self-signed certificate {_name(top)}, which is not in the CA bundle"
+        found = (
+            f"the self-signed certificate {_name(top)}, which is not in the CA bundle"
+        )
     else:
         found = (
             f"a chain ending at {_name(top)}, issued by {top.issuer.rfc4514_string()},"
@@ -286,7 +303,9 @@ def check_tls(
             )
         ]
     if scheme != "https" or not parts.hostname:
-        return [_finding(f"unsupported URL {url!r}: expected an https:// URL with a host")]
+        return [
+            _finding(f"unsupported URL {url!r}: expected an https:// URL with a host")
+        ]
 
     host, port = parts.hostname, parts.port or 443
     now = now or datetime.now(UTC)

@@ -68,7 +68,9 @@ def api_key_function(client_for_token=None):
     """
 
     def key() -> str:
-        scheme, _, credential = request.headers.get("Authorization", "").strip().partition(" ")
+        scheme, _, credential = (
+            request.headers.get("Authorization", "").strip().partition(" ")
+        )
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             return f"address:{request.remote_addr}"
@@ -137,7 +139,9 @@ def install_rate_limits(
         on_breach=_breach_response(settings),
     )
 
-    api_limit = limiter.shared_limit(settings.expression(settings.limit), scope=API_SCOPE)
+    api_limit = limiter.shared_limit(
+        settings.expression(settings.limit), scope=API_SCOPE
+    )
     for blueprint in api_blueprints:
         api_limit(blueprint)
 

@@ -61,7 +61,14 @@ class DeviceFlowTokenProvider:
     and only one of them runs a flow.
     """
 
-    def __init__(self, config: SenderOAuthConfig, server_url: str, ca_bundle=None, *, clock=time.monotonic):
+    def __init__(
+        self,
+        config: SenderOAuthConfig,
+        server_url: str,
+        ca_bundle=None,
+        *,
+        clock=time.monotonic,
+    ):
         self.config = config
         self.server_url = (config.server_url or server_url).rstrip("/")
         self._verify = ca_bundle or True
@@ -112,7 +119,9 @@ class DeviceFlowTokenProvider:
 
     def _run_device_flow(self) -> None:
         config = self.config
-        user = scripted.ScriptedUser(config.username, config.password, verify=self._verify)
+        user = scripted.ScriptedUser(
+            config.username, config.password, verify=self._verify
+        )
         token = scripted.obtain_token_by_device_flow(
             self.server_url,
             config.client_id,
@@ -124,7 +133,9 @@ class DeviceFlowTokenProvider:
         self._store(token)
         self.flows += 1
         logger.info(
-            "obtained a token for client %s approved by %s", config.client_id, config.username
+            "obtained a token for client %s approved by %s",
+            config.client_id,
+            config.username,
         )
 
 

@@ -8,9 +8,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from giponext_conformance.mocks.giponext import GipoNextConfig, TenantConfig, create_app, mock_of
+from giponext_conformance.mocks.giponext import (
+    GipoNextConfig,
+    TenantConfig,
+    create_app,
+    mock_of,
+)
 from giponext_conformance.mocks.giponext.config import generate_api_key
-from giponext_conformance.mocks.giponext.oauth import default_settings, oauth_of, scripted
+from giponext_conformance.mocks.giponext.oauth import (
+    default_settings,
+    oauth_of,
+    scripted,
+)
 from giponext_conformance.serving import start_server
 from giponext_conformance.tls import RunCA
 
@@ -48,7 +57,9 @@ class SecuredGipoNext:
 
     def user(self, tenant=TENANTS[0]) -> scripted.ScriptedUser:
         test_user = self.provider.test_user(tenant)
-        return scripted.ScriptedUser(test_user.username, test_user.password, verify=self.ca)
+        return scripted.ScriptedUser(
+            test_user.username, test_user.password, verify=self.ca
+        )
 
     def reports_url(self, tenant, report_id="absent-report") -> str:
         return f"{self.url}/fhir/r3/{tenant}/DiagnosticReport/{report_id}"
@@ -83,7 +94,12 @@ class SecuredGipoNext:
 
     def device_flow(self, scope="reports", tenant=TENANTS[0]) -> dict:
         return scripted.obtain_token_by_device_flow(
-            self.url, self.public.client_id, None, self.user(tenant), scope, verify=self.ca
+            self.url,
+            self.public.client_id,
+            None,
+            self.user(tenant),
+            scope,
+            verify=self.ca,
         )
 
 
@@ -105,9 +121,13 @@ def start_giponext(run_ca, tmp_path):
         oauth_options.setdefault("device_poll_interval", 0)
         api_keys = {tenant: generate_api_key() for tenant in TENANTS}
         config = GipoNextConfig(
-            tenants={tenant: TenantConfig(api_keys=[key]) for tenant, key in api_keys.items()},
+            tenants={
+                tenant: TenantConfig(api_keys=[key]) for tenant, key in api_keys.items()
+            },
             db_path=str(tmp_path / f"giponext-{len(running)}.sqlite"),
-            oauth=default_settings(TENANTS, redirect_uris=[REDIRECT_URI], **oauth_options),
+            oauth=default_settings(
+                TENANTS, redirect_uris=[REDIRECT_URI], **oauth_options
+            ),
             rate_limit=rate_limit,
             delivery_fault=delivery_fault,
         )

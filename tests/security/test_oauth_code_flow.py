@@ -11,7 +11,9 @@ from giponext_conformance.mocks.giponext.oauth import scripted
 
 
 def _query(location: str) -> dict:
-    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+    return {
+        name: values[0] for name, values in parse_qs(urlsplit(location).query).items()
+    }
 
 
 def _authorize_url(giponext, **overrides) -> str:
@@ -35,7 +37,7 @@ def test_code_flow_issues_granted_scopes(giponext):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["token_type"] == "Bearer"
+    assert body["token_type"] == "Bearer"  # noqa: S105  # a token type name
     assert set(body["scope"].split()) == {"reports", "profile"}
     assert body["refresh_token"]
     info = giponext.provider.resolve_access_token(body["access_token"])
@@ -87,7 +89,9 @@ def test_login_page_comes_first(giponext):
 
 def test_wrong_password_is_rejected(giponext):
     user = giponext.provider.test_user(TENANTS[0])
-    intruder = scripted.ScriptedUser(user.username, "not-the-password", verify=giponext.ca)
+    intruder = scripted.ScriptedUser(
+        user.username, "not-the-password", verify=giponext.ca
+    )
 
     try:
         intruder.authorize(_authorize_url(giponext))
@@ -99,7 +103,9 @@ def test_wrong_password_is_rejected(giponext):
 
 def test_consent_lists_each_scope(giponext):
     user = giponext.user()
-    page = user._sign_in_if_asked(user._get(_authorize_url(giponext, scope="reports profile")))
+    page = user._sign_in_if_asked(
+        user._get(_authorize_url(giponext, scope="reports profile"))
+    )
 
     forms = scripted.parse_forms(page.text)
     assert forms[0].checkbox_values("granted_scope") == ["reports", "profile"]
@@ -134,7 +140,9 @@ def test_pkce_is_required(giponext):
 
 
 def test_plain_pkce_is_rejected(giponext):
-    url = _authorize_url(giponext, code_challenge="a" * 43, code_challenge_method="plain")
+    url = _authorize_url(
+        giponext, code_challenge="a" * 43, code_challenge_method="plain"
+    )
 
     answer = requests.get(url, verify=giponext.ca, timeout=10, allow_redirects=False)
 
@@ -145,12 +153,19 @@ def test_plain_pkce_is_rejected(giponext):
 def test_wrong_verifier_gets_invalid_grant(giponext):
     pkce = scripted.Pkce.generate()
     client = giponext.confidential
-    url = scripted.authorization_url(giponext.url, client.client_id, REDIRECT_URI, "reports", "s", pkce)
+    url = scripted.authorization_url(
+        giponext.url, client.client_id, REDIRECT_URI, "reports", "s", pkce
+    )
     code = _query(giponext.user().authorize(url))["code"]
 
     other = scripted.Pkce.generate()
     answer = scripted.exchange_code(
-        giponext.url, client.client_id, client.client_secret, code, REDIRECT_URI, other,
+        giponext.url,
+        client.client_id,
+        client.client_secret,
+        code,
+        REDIRECT_URI,
+        other,
         verify=giponext.ca,
     )
 
@@ -161,12 +176,19 @@ def test_wrong_verifier_gets_invalid_grant(giponext):
 def test_code_works_once(giponext):
     pkce = scripted.Pkce.generate()
     client = giponext.confidential
-    url = scripted.authorization_url(giponext.url, client.client_id, REDIRECT_URI, "reports", "s", pkce)
+    url = scripted.authorization_url(
+        giponext.url, client.client_id, REDIRECT_URI, "reports", "s", pkce
+    )
     code = _query(giponext.user().authorize(url))["code"]
 
     def exchange():
         return scripted.exchange_code(
-            giponext.url, client.client_id, client.client_secret, code, REDIRECT_URI, pkce,
+            giponext.url,
+            client.client_id,
+            client.client_secret,
+            code,
+            REDIRECT_URI,
+            pkce,
             verify=giponext.ca,
         )
 
@@ -208,8 +230,11 @@ def test_client_credentials_unsupported(giponext):
     client = giponext.confidential
 
     answer = scripted.token_request(
-        giponext.url, client.client_id, client.client_secret,
-        {"grant_type": "client_credentials", "scope": "reports"}, verify=giponext.ca,
+        giponext.url,
+        client.client_id,
+        client.client_secret,
+        {"grant_type": "client_credentials", "scope": "reports"},
+        verify=giponext.ca,
     )
 
     assert answer.status_code == 400
@@ -221,8 +246,14 @@ def test_password_grant_unsupported(giponext):
     client = giponext.confidential
 
     answer = scripted.token_request(
-        giponext.url, client.client_id, client.client_secret,
-        {"grant_type": "password", "username": user.username, "password": user.password},
+        giponext.url,
+        client.client_id,
+        client.client_secret,
+        {
+            "grant_type": "password",
+            "username": user.username,
+            "password": user.password,
+        },
         verify=giponext.ca,
     )
 
@@ -232,8 +263,11 @@ def test_password_grant_unsupported(giponext):
 
 def test_wrong_client_secret_is_rejected(giponext):
     answer = scripted.token_request(
-        giponext.url, "ris-pacs", "gcs_wrong-secret-value",
-        {"grant_type": "authorization_code", "code": "whatever"}, verify=giponext.ca,
+        giponext.url,
+        "ris-pacs",
+        "gcs_wrong-secret-value",
+        {"grant_type": "authorization_code", "code": "whatever"},
+        verify=giponext.ca,
     )
 
     assert answer.status_code == 401
@@ -245,7 +279,11 @@ def test_login_form_needs_csrf_token(giponext):
 
     answer = requests.post(
         f"{giponext.url}/oauth/login",
-        data={"username": user.username, "password": user.password, "next": "/oauth/device"},
+        data={
+            "username": user.username,
+            "password": user.password,
+            "next": "/oauth/device",
+        },
         verify=giponext.ca,
         timeout=10,
         allow_redirects=False,

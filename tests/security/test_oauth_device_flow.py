@@ -99,7 +99,9 @@ def test_device_token_carries_ticked_scopes(giponext):
 
 def test_device_code_works_once(giponext):
     authorization = _start(giponext)
-    giponext.user().approve_device(authorization["verification_uri"], authorization["user_code"])
+    giponext.user().approve_device(
+        authorization["verification_uri"], authorization["user_code"]
+    )
 
     first = _poll_once(giponext, authorization)
     second = _poll_once(giponext, authorization)
@@ -115,7 +117,9 @@ def test_user_code_is_single_decision(giponext):
     user.approve_device(authorization["verification_uri"], authorization["user_code"])
 
     with pytest.raises(scripted.OAuthFlowError, match="expected the consent page"):
-        user.approve_device(authorization["verification_uri"], authorization["user_code"])
+        user.approve_device(
+            authorization["verification_uri"], authorization["user_code"]
+        )
 
 
 def test_expired_device_code(start_giponext):
@@ -166,8 +170,12 @@ def test_confidential_client_device_flow(giponext):
     client = giponext.confidential
 
     token = scripted.obtain_token_by_device_flow(
-        giponext.url, client.client_id, client.client_secret, giponext.user(TENANTS[1]),
-        "reports", verify=giponext.ca,
+        giponext.url,
+        client.client_id,
+        client.client_secret,
+        giponext.user(TENANTS[1]),
+        "reports",
+        verify=giponext.ca,
     )
 
     info = giponext.provider.resolve_access_token(token["access_token"])
@@ -177,7 +185,11 @@ def test_confidential_client_device_flow(giponext):
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("bcdf-ghjk", "BCDF-GHJK"), ("BCDFGHJK", "BCDF-GHJK"), (" bcdf ghjk ", "BCDF-GHJK")],
+    [
+        ("bcdf-ghjk", "BCDF-GHJK"),
+        ("BCDFGHJK", "BCDF-GHJK"),
+        (" bcdf ghjk ", "BCDF-GHJK"),
+    ],
 )
 def test_user_code_normalised(typed, expected):
     assert normalise_user_code(typed) == expected

@@ -17,7 +17,9 @@ def _refresh(giponext, refresh_token):
 
 
 def _revoke(giponext, token, hint=None, client_id="ris-pacs-device"):
-    return scripted.revoke(giponext.url, client_id, None, token, hint, verify=giponext.ca)
+    return scripted.revoke(
+        giponext.url, client_id, None, token, hint, verify=giponext.ca
+    )
 
 
 def test_refresh_rotates_tokens(giponext):
@@ -54,7 +56,9 @@ def test_refresh_reuse_spares_other_families(giponext):
 
     _refresh(giponext, victim["refresh_token"])
 
-    assert giponext.read_report(TENANTS[0], bystander["access_token"]).status_code == 404
+    assert (
+        giponext.read_report(TENANTS[0], bystander["access_token"]).status_code == 404
+    )
 
 
 def test_refresh_cannot_widen_scope(giponext):
@@ -64,8 +68,11 @@ def test_refresh_cannot_widen_scope(giponext):
         giponext.url,
         "ris-pacs-device",
         None,
-        {"grant_type": "refresh_token", "refresh_token": token["refresh_token"],
-         "scope": "reports profile"},
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "scope": "reports profile",
+        },
         verify=giponext.ca,
     )
 
@@ -78,7 +85,10 @@ def test_refresh_by_other_client_rejected(giponext):
     client = giponext.confidential
 
     answer = scripted.refresh(
-        giponext.url, client.client_id, client.client_secret, token["refresh_token"],
+        giponext.url,
+        client.client_id,
+        client.client_secret,
+        token["refresh_token"],
         verify=giponext.ca,
     )
 

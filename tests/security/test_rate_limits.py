@@ -50,11 +50,15 @@ def test_limit_is_per_api_key(start_giponext):
 
 
 def test_limit_is_per_oauth_client(start_giponext):
-    giponext = start_giponext(rate_limit=RateLimitSettings(limit=4, window_seconds=60, token_limit=50))
+    giponext = start_giponext(
+        rate_limit=RateLimitSettings(limit=4, window_seconds=60, token_limit=50)
+    )
     first = giponext.device_flow()["access_token"]
     second = giponext.device_flow()["access_token"]
 
-    statuses = [_read(giponext, token).status_code for token in (first, second, first, second)]
+    statuses = [
+        _read(giponext, token).status_code for token in (first, second, first, second)
+    ]
     refused = _read(giponext, first)
 
     # Two tokens of one client share the client's window.
@@ -63,13 +67,19 @@ def test_limit_is_per_oauth_client(start_giponext):
 
 
 def test_token_endpoint_is_limited(start_giponext):
-    giponext = start_giponext(rate_limit=RateLimitSettings(limit=100, window_seconds=60, token_limit=2))
+    giponext = start_giponext(
+        rate_limit=RateLimitSettings(limit=100, window_seconds=60, token_limit=2)
+    )
     client = giponext.confidential
     fields = {"grant_type": "client_credentials"}
 
     answers = [
         scripted.token_request(
-            giponext.url, client.client_id, client.client_secret, fields, verify=giponext.ca
+            giponext.url,
+            client.client_id,
+            client.client_secret,
+            fields,
+            verify=giponext.ca,
         )
         for _ in range(3)
     ]
@@ -99,11 +109,18 @@ def test_fault_and_limit_both_answer_retry_after(start_giponext):
     )
     key = giponext.api_keys[TENANTS[0]]
     url = f"{giponext.url}/fhir/r3/{TENANTS[0]}/DiagnosticReport"
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/fhir+json"}
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/fhir+json",
+    }
     body = b'{"resourceType": "DiagnosticReport", "id": "rep-1"}'
 
-    faulted = requests.post(url, data=body, headers=headers, verify=giponext.ca, timeout=10)
-    limited = requests.post(url, data=body, headers=headers, verify=giponext.ca, timeout=10)
+    faulted = requests.post(
+        url, data=body, headers=headers, verify=giponext.ca, timeout=10
+    )
+    limited = requests.post(
+        url, data=body, headers=headers, verify=giponext.ca, timeout=10
+    )
 
     assert faulted.status_code == 503
     assert faulted.headers["Retry-After"] == "7"

@@ -19,12 +19,18 @@ def test_redirect_is_reported_not_followed(run_ca):
     with start_server(elsewhere, cert_path=cert_path, key_path=key_path) as other:
 
         def redirecting(environ, start_response):
-            start_response("307 Temporary Redirect", [("Location", f"{other.url}/Patient/p1")])
+            start_response(
+                "307 Temporary Redirect", [("Location", f"{other.url}/Patient/p1")]
+            )
             return [b""]
 
-        with start_server(redirecting, cert_path=cert_path, key_path=key_path) as target:
+        with start_server(
+            redirecting, cert_path=cert_path, key_path=key_path
+        ) as target:
             client = FhirClient(
-                target.url, BearerToken("ris-token-not-for-others"), run_ca.ca_cert_path,
+                target.url,
+                BearerToken("ris-token-not-for-others"),
+                run_ca.ca_cert_path,
                 attach=False,
             )
             exchange = client.get("Patient/p1")

@@ -71,7 +71,9 @@ def test_missing_intermediate_is_incomplete_chain(tmp_path, authority):
     intermediate = ca.create_child_ca()
     bundle = _write_bundle(tmp_path, "with-intermediate", ca, intermediate)
 
-    with _serve(tmp_path, intermediate.issue_cert("127.0.0.1"), whole_chain=False) as server:
+    with _serve(
+        tmp_path, intermediate.issue_cert("127.0.0.1"), whole_chain=False
+    ) as server:
         findings = check_tls(server.url, bundle)
 
     assert len(findings) == 1
@@ -85,7 +87,9 @@ def test_missing_intermediate_unknown_to_bundle(tmp_path, authority):
     ca, bundle = authority
     intermediate = ca.create_child_ca()
 
-    with _serve(tmp_path, intermediate.issue_cert("127.0.0.1"), whole_chain=False) as server:
+    with _serve(
+        tmp_path, intermediate.issue_cert("127.0.0.1"), whole_chain=False
+    ) as server:
         findings = check_tls(server.url, bundle)
 
     assert len(findings) == 1
@@ -120,7 +124,9 @@ def test_expired_certificate(tmp_path, authority):
     ca, bundle = authority
     now = datetime.now(UTC)
     leaf = ca.issue_cert(
-        "127.0.0.1", not_before=now - timedelta(days=30), not_after=now - timedelta(days=1)
+        "127.0.0.1",
+        not_before=now - timedelta(days=30),
+        not_after=now - timedelta(days=1),
     )
 
     with _serve(tmp_path, leaf) as server:
@@ -128,7 +134,9 @@ def test_expired_certificate(tmp_path, authority):
 
     # Reported once, as expired: the chain itself is trusted.
     assert len(findings) == 1
-    assert findings[0].diagnostics.startswith("expired certificate: the server certificate")
+    assert findings[0].diagnostics.startswith(
+        "expired certificate: the server certificate"
+    )
 
 
 def test_each_problem_is_its_own_finding(tmp_path, authority):
@@ -187,7 +195,9 @@ def test_wildcard_covers_one_label(authority):
 
 
 def test_redirect_to_http_is_error():
-    finding = redirect_finding("POST", "https://ris/fhir/Patient/1", 301, "http://ris/fhir")
+    finding = redirect_finding(
+        "POST", "https://ris/fhir/Patient/1", 301, "http://ris/fhir"
+    )
 
     assert finding.severity == "error"
     assert "leaves HTTPS" in finding.diagnostics

@@ -207,7 +207,7 @@ class TokenRevocation(RevocationEndpoint):
             ("refresh_token", storage.find_refresh_token),
         ]
         # The hint only orders the lookups (RFC 7009, 2.1).
-        if token_type_hint == "refresh_token":
+        if token_type_hint == "refresh_token":  # noqa: S105  # a hint name
             lookups.reverse()
         for kind, find in lookups:
             token = find(token_string)

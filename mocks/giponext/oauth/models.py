@@ -142,7 +142,11 @@ class Token(TokenMixin):
 
     def is_refresh_usable(self) -> bool:
         expires_at = self.refresh_expires_at
-        return not self.refresh_revoked and expires_at is not None and expires_at > time.time()
+        return (
+            not self.refresh_revoked
+            and expires_at is not None
+            and expires_at > time.time()
+        )
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,9 @@ class Form:
     inputs: list[dict] = field(default_factory=list)
 
     def value(self, name: str) -> str | None:
-        return next((i.get("value", "") for i in self.inputs if i.get("name") == name), None)
+        return next(
+            (i.get("value", "") for i in self.inputs if i.get("name") == name), None
+        )
 
     def checkbox_values(self, name: str) -> list[str]:
         return [
@@ -107,7 +109,9 @@ class ScriptedUser:
 
     def __init__(self, username: str, password: str, *, verify=True):
         if verify is False:
-            raise ValueError("TLS verification stays on: pass the CA bundle path instead")
+            raise ValueError(
+                "TLS verification stays on: pass the CA bundle path instead"
+            )
         self.username = username
         self._password = password
         register_secret(password)
@@ -143,15 +147,20 @@ class ScriptedUser:
         )
         if answer.status_code != 303:
             raise OAuthFlowError(
-                f"sign-in as {self.username} failed: expected 303, got {answer.status_code}"
+                f"sign-in as {self.username} failed: expected 303,"
+                f" got {answer.status_code}"
             )
         return self._get(urljoin(page.url, answer.headers["Location"]))
 
     def _answer_consent(self, page, scopes, allow: bool) -> requests.Response:
-        form = next((f for f in parse_forms(page.text) if f.checkbox_values("granted_scope")), None)
+        form = next(
+            (f for f in parse_forms(page.text) if f.checkbox_values("granted_scope")),
+            None,
+        )
         if form is None:
             raise OAuthFlowError(
-                f"expected the consent page at {page.url}, got status {page.status_code}"
+                f"expected the consent page at {page.url},"
+                f" got status {page.status_code}"
             )
 
         offered = form.checkbox_values("granted_scope")
@@ -176,7 +185,9 @@ class ScriptedUser:
             )
         return answer.headers["Location"]
 
-    def approve_device(self, verification_uri: str, user_code: str, scopes=None, *, allow=True):
+    def approve_device(
+        self, verification_uri: str, user_code: str, scopes=None, *, allow=True
+    ):
         """Enter the user code, sign in and answer the consent page.
 
         Returns True when the server confirms the device is connected.
@@ -185,7 +196,9 @@ class ScriptedUser:
         page = self._sign_in_if_asked(self._get(url))
         answer = self._answer_consent(page, scopes, allow)
         if answer.status_code != 200:
-            raise OAuthFlowError(f"device decision failed with status {answer.status_code}")
+            raise OAuthFlowError(
+                f"device decision failed with status {answer.status_code}"
+            )
         return "Device connected" in answer.text
 
 
@@ -206,7 +219,9 @@ class Pkce:
         return cls(verifier, create_s256_code_challenge(verifier))
 
 
-def authorization_url(base_url, client_id, redirect_uri, scope, state, pkce: Pkce) -> str:
+def authorization_url(
+    base_url, client_id, redirect_uri, scope, state, pkce: Pkce
+) -> str:
     """Build the authorization request URL of the code flow with PKCE."""
     query = {
         "response_type": "code",
@@ -245,8 +260,10 @@ def token_request(base_url, client_id, client_secret, fields: dict, *, verify=Tr
     return response
 
 
-def exchange_code(base_url, client_id, client_secret, code, redirect_uri, pkce, *, verify=True):
-    """Exchange an authorization code for tokens; return the token endpoint's response."""
+def exchange_code(
+    base_url, client_id, client_secret, code, redirect_uri, pkce, *, verify=True
+):
+    """Exchange an authorization code for tokens; return the token response."""
     fields = {
         "grant_type": "authorization_code",
         "code": code,
@@ -273,7 +290,9 @@ def revoke(base_url, client_id, client_secret, token, hint=None, *, verify=True)
     )
 
 
-def start_device_authorization(base_url, client_id, client_secret=None, scope=None, *, verify=True):
+def start_device_authorization(
+    base_url, client_id, client_secret=None, scope=None, *, verify=True
+):
     """Request a device code and user code (RFC 8628 3.1); return the JSON answer."""
     auth, data = _client_auth(client_id, client_secret)
     if scope:
@@ -287,7 +306,8 @@ def start_device_authorization(base_url, client_id, client_secret=None, scope=No
     )
     if response.status_code != 200:
         raise OAuthFlowError(
-            f"device authorization failed with {response.status_code}: {response.text[:200]}"
+            f"device authorization failed with {response.status_code}:"
+            f" {response.text[:200]}"
         )
     body = response.json()
     register_secret(body["device_code"])
@@ -295,7 +315,13 @@ def start_device_authorization(base_url, client_id, client_secret=None, scope=No
 
 
 def poll_device_token(
-    base_url, client_id, client_secret, authorization: dict, *, verify=True, sleep=time.sleep
+    base_url,
+    client_id,
+    client_secret,
+    authorization: dict,
+    *,
+    verify=True,
+    sleep=time.sleep,
 ) -> dict:
     """Poll the token endpoint until the user decides or the code expires.
 
@@ -307,7 +333,9 @@ def poll_device_token(
     deadline = time.monotonic() + authorization["expires_in"]
     fields = {"grant_type": DEVICE_CODE, "device_code": authorization["device_code"]}
     while time.monotonic() < deadline:
-        response = token_request(base_url, client_id, client_secret, fields, verify=verify)
+        response = token_request(
+            base_url, client_id, client_secret, fields, verify=verify
+        )
         body = response.json()
         if response.status_code == 200:
             return body
@@ -316,7 +344,9 @@ def poll_device_token(
         if error == "slow_down":
             interval += SLOW_DOWN_STEP
         elif error != "authorization_pending":
-            raise OAuthFlowError(f"device flow ended with {response.status_code} {error}")
+            raise OAuthFlowError(
+                f"device flow ended with {response.status_code} {error}"
+            )
         sleep(interval)
     raise OAuthFlowError("the device code expired before the user decided")
 
@@ -337,4 +367,6 @@ def obtain_token_by_device_flow(
     )
     if not approved:
         raise OAuthFlowError(f"user {user.username} could not approve the device")
-    return poll_device_token(base_url, client_id, client_secret, authorization, verify=verify)
+    return poll_device_token(
+        base_url, client_id, client_secret, authorization, verify=verify
+    )

@@ -100,7 +100,9 @@ class OAuthProvider:
 
     def _seed(self, settings: OAuthSettings) -> None:
         for user in settings.users:
-            self.storage.add_user(user.username, user.password, user.tenant, user.display_name)
+            self.storage.add_user(
+                user.username, user.password, user.tenant, user.display_name
+            )
         for client in settings.clients:
             self.storage.add_client(client)
 
@@ -112,9 +114,13 @@ class OAuthProvider:
         for user in self.settings.users:
             if user.tenant == tenant:
                 return user
-        user = TestUser(f"operator@{tenant}", generate_password(), tenant, f"Operator {tenant}")
+        user = TestUser(
+            f"operator@{tenant}", generate_password(), tenant, f"Operator {tenant}"
+        )
         register_secret(user.password)
-        self.storage.add_user(user.username, user.password, user.tenant, user.display_name)
+        self.storage.add_user(
+            user.username, user.password, user.tenant, user.display_name
+        )
         self.settings.users.append(user)
         return user
 
@@ -128,7 +134,10 @@ class OAuthProvider:
         if token is None or token.is_revoked() or token.is_expired():
             return None
         return TokenInfo(
-            tenant=token.tenant, scopes=token.scopes, client_id=token.client_id, kind="oauth"
+            tenant=token.tenant,
+            scopes=token.scopes,
+            client_id=token.client_id,
+            kind="oauth",
         )
 
     def client_for_access_token(self, access_token: str) -> str | None:

@@ -23,7 +23,7 @@ SCOPE_DESCRIPTIONS = {
 }
 
 AUTHORIZATION_CODE = "authorization_code"
-REFRESH_TOKEN = "refresh_token"
+REFRESH_TOKEN = "refresh_token"  # noqa: S105  # a grant type name
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 
 # The grants the mock supports. client_credentials is deliberately absent:
@@ -93,7 +93,9 @@ class OAuthSettings:
             self.device_code_lifetime,
         )
         if min(lifetimes) <= 0 or self.device_poll_interval < 0:
-            raise ValueError("OAuth lifetimes must be positive and the poll interval >= 0")
+            raise ValueError(
+                "OAuth lifetimes must be positive and the poll interval >= 0"
+            )
 
     def user(self, username: str) -> TestUser | None:
         return next((user for user in self.users if user.username == username), None)
@@ -122,7 +124,9 @@ def default_settings(
     `operator@<tenant>`.
     """
     users = [
-        TestUser(f"operator@{tenant}", generate_password(), tenant, f"Operator {tenant}")
+        TestUser(
+            f"operator@{tenant}", generate_password(), tenant, f"Operator {tenant}"
+        )
         for tenant in tenants
     ]
     clients = [

@@ -72,6 +72,26 @@ SCHEMA = (
 )
 
 
+_ISSUED_COLUMNS = (
+    "SELECT row_id, family_id, client_id, username, tenant, scope, issued_at,"
+    " access_expires_at, refresh_expires_at, access_revoked, refresh_revoked, rotated"
+    " FROM oauth_tokens"
+)
+TOKEN_QUERIES = {
+    "access_digest": _ISSUED_COLUMNS + " WHERE access_digest = ?",
+    "refresh_digest": _ISSUED_COLUMNS + " WHERE refresh_digest = ?",
+}
+
+_DEVICE_COLUMNS = (
+    "SELECT device_digest, user_code, client_id, scope, expires_at, last_poll,"
+    " username, approved, granted_scope, consumed FROM oauth_devices"
+)
+DEVICE_QUERIES = {
+    "device_digest": _DEVICE_COLUMNS + " WHERE device_digest = ?",
+    "user_code": _DEVICE_COLUMNS + " WHERE user_code = ?",
+}
+
+
 def digest(value: str) -> str:
     """Return the SHA-256 hex digest under which a code or token is stored."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
@@ -119,7 +139,8 @@ class OAuthStorage:
     def get_user(self, username: str) -> User | None:
         with self._store.transaction() as connection:
             row = connection.execute(
-                "SELECT username, tenant, display_name FROM oauth_users WHERE username = ?",
+                "SELECT username, tenant, display_name FROM oauth_users"
+                " WHERE username = ?",
                 (username,),
             ).fetchone()
         return User(*row) if row else None
@@ -144,7 +165,8 @@ class OAuthStorage:
             return None
         with self._store.transaction() as connection:
             row = connection.execute(
-                "SELECT client_id, secret_digest, name, redirect_uris, scopes, grant_types"
+                "SELECT client_id, secret_digest, name, redirect_uris, scopes,"
+                " grant_types"
                 " FROM oauth_clients WHERE client_id = ?",
                 (client_id,),
             ).fetchone()
@@ -203,7 +225,8 @@ class OAuthStorage:
         refresh = token.get("refresh_token")
         with self._store.transaction() as connection:
             connection.execute(
-                "INSERT INTO oauth_tokens (family_id, client_id, username, tenant, scope,"
+                "INSERT INTO oauth_tokens (family_id, client_id, username, tenant,"
+                " scope,"
                 " access_digest, refresh_digest, issued_at, access_expires_at,"
                 " refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -222,12 +245,7 @@ class OAuthStorage:
 
     def _token_where(self, column: str, value: str) -> Token | None:
         with self._store.transaction() as connection:
-            row = connection.execute(
-                "SELECT row_id, family_id, client_id, username, tenant, scope, issued_at,"
-                " access_expires_at, refresh_expires_at, access_revoked, refresh_revoked,"
-                f" rotated FROM oauth_tokens WHERE {column} = ?",  # noqa: S608  # fixed names
-                (digest(value),),
-            ).fetchone()
+            row = connection.execute(TOKEN_QUERIES[column], (digest(value),)).fetchone()
         return Token(*row) if row else None
 
     def find_access_token(self, access_token: str) -> Token | None:
@@ -274,12 +292,7 @@ class OAuthStorage:
 
     def _device_where(self, column: str, value: str) -> DeviceCredential | None:
         with self._store.transaction() as connection:
-            row = connection.execute(
-                "SELECT device_digest, user_code, client_id, scope, expires_at, last_poll,"
-                " username, approved, granted_scope, consumed"
-                f" FROM oauth_devices WHERE {column} = ?",  # noqa: S608  # fixed names
-                (value,),
-            ).fetchone()
+            row = connection.execute(DEVICE_QUERIES[column], (value,)).fetchone()
         return DeviceCredential(*row) if row else None
 
     def find_device(self, device_code: str) -> DeviceCredential | None:

@@ -36,7 +36,10 @@ logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 pages_blueprint = Blueprint(
-    "giponext_oauth_pages", __name__, url_prefix="/oauth", template_folder=str(TEMPLATES)
+    "giponext_oauth_pages",
+    __name__,
+    url_prefix="/oauth",
+    template_folder=str(TEMPLATES),
 )
 api_blueprint = Blueprint("giponext_oauth_api", __name__, url_prefix="/oauth")
 
@@ -148,7 +151,9 @@ def login():
 def logout():
     _check_csrf()
     session.clear()
-    return render_template("oauth/message.html", title="Signed out", message="You are signed out.")
+    return render_template(
+        "oauth/message.html", title="Signed out", message="You are signed out."
+    )
 
 
 # -- authorization code flow (RFC 6749 4.1 with RFC 7636) ------------------------
@@ -219,7 +224,9 @@ def _pending_device(user_code: str):
 def device():
     typed = request.args.get("user_code", "")
     if not typed:
-        return render_template("oauth/device.html", csrf_token=_csrf_token(), error=None)
+        return render_template(
+            "oauth/device.html", csrf_token=_csrf_token(), error=None
+        )
 
     user_code = normalise_user_code(typed)
     credential = _pending_device(user_code)
@@ -255,7 +262,9 @@ def device_decision():
     decision = request.form.get("decision")
     if decision is None:
         # The code entry form: show the consent page for that code.
-        return redirect(url_for(".device") + "?" + urlencode({"user_code": user_code}), 303)
+        return redirect(
+            url_for(".device") + "?" + urlencode({"user_code": user_code}), 303
+        )
 
     user = _signed_in_user()
     credential = _pending_device(user_code)
@@ -299,16 +308,30 @@ def userinfo():
     """Return the user and tenant behind an access token with the profile scope."""
     scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
     provider = _provider()
-    token = provider.storage.find_access_token(credential.strip()) if credential else None
-    if scheme.lower() != "bearer" or token is None or token.is_revoked() or token.is_expired():
-        response = jsonify(error="invalid_token", error_description="A live access token is required.")
+    token = (
+        provider.storage.find_access_token(credential.strip()) if credential else None
+    )
+    if (
+        scheme.lower() != "bearer"
+        or token is None
+        or token.is_revoked()
+        or token.is_expired()
+    ):
+        response = jsonify(
+            error="invalid_token", error_description="A live access token is required."
+        )
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return response
     if "profile" not in token.scopes:
-        response = jsonify(error="insufficient_scope", error_description="The profile scope is required.")
+        response = jsonify(
+            error="insufficient_scope",
+            error_description="The profile scope is required.",
+        )
         response.status_code = 403
-        response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope", scope="profile"'
+        response.headers["WWW-Authenticate"] = (
+            'Bearer error="insufficient_scope", scope="profile"'
+        )
         return response
     user = provider.storage.get_user(token.username)
     return jsonify(sub=user.username, name=user.display_name, tenant=user.tenant)
