@@ -12,11 +12,12 @@ id and API key are printed while the vendor can still configure them.
 from __future__ import annotations
 
 import logging
+import shlex
 from contextlib import nullcontext
 
 import pytest
 
-from giponext_conformance.errors import HarnessError
+from giponext_conformance.errors import HarnessError, UsageError
 from giponext_conformance.plugin import HarnessOption, harness_state
 from giponext_conformance.vendor import (
     DEFAULT_LISTEN,
@@ -98,6 +99,32 @@ HARNESS_OPTIONS = [
         action="append",
     ),
 ]
+
+
+def check_run_options(args) -> None:
+    """Raise UsageError for outcome options that cannot work (called by `run`)."""
+    from giponext_conformance.mocks.ris_pacs.report_quirks import check_report_quirks
+    from giponext_conformance.vendor import parse_listen
+
+    if args.report_quirk:
+        if args.ris_url:
+            raise UsageError("--report-quirk applies to the bundled mock only; drop --ris-url")
+        try:
+            check_report_quirks(args.report_quirk)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    if args.outcome_timeout <= 0:
+        raise UsageError("--outcome-timeout must be a positive number of seconds")
+    parse_listen(args.giponext_listen or DEFAULT_LISTEN)
+    if (args.giponext_cert is None) != (args.giponext_key is None):
+        raise UsageError("--giponext-cert and --giponext-key must be given together")
+    if args.outcome_trigger is not None:
+        try:
+            words = shlex.split(args.outcome_trigger)
+        except ValueError as error:
+            raise UsageError(f"--outcome-trigger cannot be split: {error}") from None
+        if not words:
+            raise UsageError("--outcome-trigger is empty")
 
 
 class OutcomeRun:

@@ -37,11 +37,15 @@ class DeliveryFault:
     The first `times` POSTs of a given report id get `status` (429 or 503)
     with `Retry-After: retry_after` seconds, so a test can see whether the
     sender waits before retrying and avoids delivering twice (GAUTH-06).
+    As an HTTP-date, the time is rounded up to the next whole second, so a
+    sender that waits until it never waits less than `retry_after`.
     """
 
     status: int = 503
     retry_after: int = 2
     times: int = 1
+    # Send Retry-After as an HTTP-date instead of seconds (RFC 9110 allows both).
+    http_date: bool = False
 
     def __post_init__(self):
         if self.status not in (429, 503):

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
+from email.utils import formatdate
 
 from flask import Blueprint, current_app, g, request
 
@@ -162,8 +164,16 @@ def _fault_response(tenant: str, report_id: str | None, received_at: float):
         "transient" if fault.status == 503 else "throttled",
         f"{reason}: retry this report after {fault.retry_after} seconds, once",
         "GAUTH-06",
-        {"Retry-After": str(fault.retry_after)},
+        {"Retry-After": _retry_after_value(fault, received_at)},
     )
+
+
+def _retry_after_value(fault, received_at: float) -> str:
+    if not fault.http_date:
+        return str(fault.retry_after)
+    # Rounding up keeps the date at least retry_after seconds away.
+    moment = math.ceil(received_at + fault.retry_after)
+    return formatdate(moment, usegmt=True)
 
 
 # -- interactions --------------------------------------------------------------

@@ -317,7 +317,14 @@ class ReportSender:
         return headers
 
     def _post(self, body: bytes) -> requests.Response:
-        return requests.post(
+        with requests.Session() as session:
+            # Proxy and CA variables of the environment must not redirect or
+            # re-verify a delivery aimed at the configured endpoint.
+            session.trust_env = False
+            return self._post_with(session, body)
+
+    def _post_with(self, session: requests.Session, body: bytes) -> requests.Response:
+        return session.post(
             self.settings.endpoint,
             data=body,
             headers=self._headers(),
