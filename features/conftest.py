@@ -19,7 +19,9 @@ def _load_step_definitions() -> None:
     # in the module that defines it; copying those names here makes the
     # steps visible to every scenario below this folder.
     for module_info in pkgutil.iter_modules(_steps_package.__path__):
-        module = importlib.import_module(f"{_steps_package.__name__}.{module_info.name}")
+        module = importlib.import_module(
+            f"{_steps_package.__name__}.{module_info.name}"
+        )
         for name, value in vars(module).items():
             if name.startswith("pytestbdd_stepdef_"):
                 globals()[name] = value

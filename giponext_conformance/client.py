@@ -64,7 +64,7 @@ class BearerToken(Authorization):
 
 @dataclass(frozen=True)
 class BasicCredentials(Authorization):
-    """HTTP Basic credentials, encoded as UTF-8 before base64 (RFC 7617, section 2.1)."""
+    """HTTP Basic credentials, encoded as UTF-8 before base64 (RFC 7617, 2.1)."""
 
     user: str
     password: str
@@ -183,7 +183,7 @@ class Exchange:
 
 
 def _printable(body) -> object:
-    """Return a body ready for a JSON record: parsed when it is JSON, masked text else."""
+    """Return a body for a JSON record: parsed when it is JSON, else masked text."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     text = redact_text(body)
@@ -358,10 +358,14 @@ def _attach_to_allure(exchange: Exchange) -> None:
     path = urlsplit(exchange.url).path
     name = f"{exchange.method} {path} -> {exchange.status}"
     text = json.dumps(exchange.to_record(), indent=2, ensure_ascii=False)
-    allure.attach(redact_text(text), name=name, attachment_type=allure.attachment_type.JSON)
+    allure.attach(
+        redact_text(text), name=name, attachment_type=allure.attachment_type.JSON
+    )
     if exchange.media_type == "application/pdf":
         allure.attach(
-            exchange.content, name=f"{name} (PDF)", attachment_type=allure.attachment_type.PDF
+            exchange.content,
+            name=f"{name} (PDF)",
+            attachment_type=allure.attachment_type.PDF,
         )
 
 
@@ -390,7 +394,8 @@ def describe_transport_error(url: str, error: BaseException, timeout: float) -> 
     ):
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
             return (
-                f"the TLS certificate of {url} is not trusted ({_verify_reason(text)}): "
+                f"the TLS certificate of {url} is not trusted "
+                f"({_verify_reason(text)}): "
                 "pass --ca-bundle with the CA certificate that signed it"
             )
         return f"the TLS handshake with {url} failed: {_short(text)}"
@@ -408,7 +413,9 @@ def describe_transport_error(url: str, error: BaseException, timeout: float) -> 
             f"the connection to {url} was refused: check that the RIS-PACS "
             "is running and listening on that port"
         )
-    if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+    if isinstance(
+        error, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+    ):
         return f"the URL {url} is invalid: {_short(text)}"
     return f"the request to {url} failed before any answer: {_short(text)}"
 

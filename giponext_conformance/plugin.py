@@ -28,6 +28,8 @@ import pytest
 from giponext_conformance.catalogue import LEVELS, load_rules
 from giponext_conformance.client import BasicCredentials, TargetUnreachable
 from giponext_conformance.errors import HarnessError
+from giponext_conformance.results import FAIL as CHECK_FAIL
+from giponext_conformance.results import NOTE as CHECK_NOTE
 from giponext_conformance.results import (
     CheckResult,
     RuleCheckFailed,
@@ -37,8 +39,6 @@ from giponext_conformance.results import (
     summary_lines,
     write_report,
 )
-from giponext_conformance.results import FAIL as CHECK_FAIL
-from giponext_conformance.results import NOTE as CHECK_NOTE
 from giponext_conformance.target import BundledRisPacs, external_target
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,8 @@ CORE_OPTIONS = [
     ),
     HarnessOption(
         "--report-dir",
-        f"folder for conformance.json and the other reports (default: {DEFAULT_REPORT_DIR})",
+        "folder for conformance.json and the other reports "
+        f"(default: {DEFAULT_REPORT_DIR})",
         metavar="DIR",
         default=DEFAULT_REPORT_DIR,
     ),
@@ -251,7 +252,10 @@ class HarnessState:
         if target.is_https:
             return
         if target.allow_http:
-            message = f"{target.ris_url} is plain HTTP, allowed by --allow-http for a local run"
+            message = (
+                f"{target.ris_url} is plain HTTP, allowed by --allow-http "
+                "for a local run"
+            )
             self.recorder.run_results.append(CheckResult("TRN-01", CHECK_NOTE, message))
         else:
             message = f"expected an https:// URL, found {target.ris_url}"
@@ -294,7 +298,9 @@ def harness_state(config) -> HarnessState:
 
 def pytest_configure(config):
     for rule in load_rules().values():
-        config.addinivalue_line("markers", f"{rule.id}: {rule.level} rule. {rule.statement}")
+        config.addinivalue_line(
+            "markers", f"{rule.id}: {rule.level} rule. {rule.statement}"
+        )
     for level in LEVELS:
         config.addinivalue_line("markers", f"{level}: scenario checks a {level} rule")
     config.stash[_state_key] = HarnessState(config)

@@ -28,7 +28,7 @@ from giponext_conformance.catalogue import LEVELS, load_rules
 RULE_STATUSES = ("passed", "failed", "warning", "not-run")
 
 # Kinds of recorded check results.
-PASS = "pass"
+PASSED = "pass"
 FAIL = "fail"
 SHORTFALL = "shortfall"  # a failed check at SHOULD level
 NOTE = "note"  # a warning that is not a failed check, such as Basic in use
@@ -71,7 +71,7 @@ class Verdicts:
             raise ValueError(f"unknown level {level!r}; use one of {LEVELS}")
 
         if ok:
-            self.results.append(CheckResult(rule_id, PASS, message))
+            self.results.append(CheckResult(rule_id, PASSED, message))
             return True
         if level == "SHOULD":
             self.results.append(CheckResult(rule_id, SHORTFALL, message))
@@ -150,7 +150,11 @@ class RunRecorder:
             for result in record.results:
                 _note_result(verdicts, kinds, result)
             _note_unchecked_rules(verdicts, kinds, record)
-            entry = {"name": record.name, "feature": record.feature, "outcome": record.outcome}
+            entry = {
+                "name": record.name,
+                "feature": record.feature,
+                "outcome": record.outcome,
+            }
             for rule_id in record.rule_ids:
                 verdicts[rule_id].scenarios.append(entry)
 
@@ -204,7 +208,7 @@ class RunRecorder:
 
 def _note_result(verdicts, kinds, result: CheckResult) -> None:
     kinds[result.rule].add(result.kind)
-    if result.kind != PASS and result.message not in verdicts[result.rule].messages:
+    if result.kind != PASSED and result.message not in verdicts[result.rule].messages:
         verdicts[result.rule].messages.append(result.message)
 
 
@@ -230,7 +234,7 @@ def _status(kinds: set[str]) -> str:
         return "failed"
     if SHORTFALL in kinds:
         return "warning"
-    if PASS in kinds:
+    if PASSED in kinds:
         return "passed"
     if NOTE in kinds:
         return "warning"
@@ -254,18 +258,26 @@ def summary_lines(report: dict, conformance_path=None) -> list[str]:
     where = target.get("ris_url") or "unknown target"
     if target.get("bundled"):
         where += " (bundled mock RIS-PACS"
-        where += f", quirks: {', '.join(target['quirks'])})" if target.get("quirks") else ")"
+        where += (
+            f", quirks: {', '.join(target['quirks'])})" if target.get("quirks") else ")"
+        )
 
     lines = [f"GipoNext conformance of {where}: {report['verdict'].upper()}"]
     for status, title in (("failed", "Failed rules"), ("warning", "Warnings")):
-        listed = [(rule_id, entry) for rule_id, entry in rules.items() if entry["status"] == status]
+        listed = [
+            (rule_id, entry)
+            for rule_id, entry in rules.items()
+            if entry["status"] == status
+        ]
         if listed:
             lines.append(f"{title}:")
         for rule_id, entry in listed:
             reason = entry["messages"][0] if entry["messages"] else "no reason recorded"
             lines.append(f"  {rule_id:<8} {entry['level']:<6} {_one_line(reason)}")
 
-    passed = [rule_id for rule_id, entry in rules.items() if entry["status"] == "passed"]
+    passed = [
+        rule_id for rule_id, entry in rules.items() if entry["status"] == "passed"
+    ]
     if passed:
         lines.append(f"Passed: {', '.join(passed)}")
     counts = report["summary"]

@@ -38,7 +38,7 @@ _DEFAULT = object()
 
 @dataclass
 class Target:
-    """Where the RIS-PACS under test listens and how GipoNext authenticates."""
+    """The RIS-PACS under test: its base URL, TLS trust and GipoNext's credentials."""
 
     ris_url: str
     token: str | None = None
@@ -127,9 +127,9 @@ def external_target(
 
 
 def check_reachable(target: Target, timeout: float = 10.0) -> None:
-    """Send one request without credentials; raise TargetUnreachable if no answer.
+    """Send one request without credentials; raise TargetUnreachable if none comes.
 
-    Any HTTP status counts as reachable: the suite judges the answers later.
+    Any HTTP status counts as reachable, because the scenarios judge the status.
     Plain HTTP is probed too, because the run records that as a TRN-01 failure
     instead of stopping.
     """
@@ -174,7 +174,9 @@ class BundledRisPacs:
             register_secret(token)
             basic = None
             if self.basic:
-                basic = BasicCredentials(BUNDLED_BASIC_USER, f"pässwörd:{secrets.token_hex(6)}")
+                basic = BasicCredentials(
+                    BUNDLED_BASIC_USER, f"pässwörd:{secrets.token_hex(6)}"
+                )
             config = RisPacsConfig(
                 token=token,
                 basic_user=basic.user if basic else None,
@@ -183,7 +185,9 @@ class BundledRisPacs:
                 quirks=frozenset(self.quirks),
             )
             self.app = create_app(config)
-            self._server = start_server(self.app, cert_path=cert_path, key_path=key_path)
+            self._server = start_server(
+                self.app, cert_path=cert_path, key_path=key_path
+            )
         except BaseException:
             self.stop()
             raise

@@ -47,7 +47,7 @@ STATUS_NAMES = {
 
 @dataclass
 class RecordedResource:
-    """A resource GipoNext built, where it lives on the RIS-PACS, and what was read back.
+    """A resource GipoNext built, its path on the RIS-PACS and what was read back.
 
     `stored` is the resource as last read from the RIS-PACS, or None when it
     was never sent or the RIS-PACS does not support reading it.
@@ -83,7 +83,7 @@ def status_name(status: int) -> str:
 def judge_status(
     verdicts: Verdicts, rule: str, response: Exchange, expected: int, **options
 ) -> bool:
-    """Check that `response` has status `expected`; say expected versus found."""
+    """Check that `response` has status `expected`; the message compares the two."""
     message = f"expected {status_name(expected)}; {response.describe()}"
     return verdicts.check(rule, response.status == expected, message, **options)
 
@@ -163,8 +163,8 @@ def asks_for_authentication(verdicts, scenario_rules, response):
 
 @then("the answer is labelled as FHIR JSON")
 def labelled_as_fhir_json(verdicts, response):
-    # The rule covers answers that carry a resource or an OperationOutcome; a
-    # bare-text error is judged by the OperationOutcome step instead.
+    # The rule covers responses that carry a resource or an OperationOutcome.
+    # A plain-text error is judged by the OperationOutcome step instead.
     if response.resource_type is None:
         return
     verdicts.check(
@@ -184,7 +184,9 @@ def explains_error(verdicts, response):
             "instead of an error",
         )
         return
-    verdicts.check("TRN-05", not _outcome_problems(response), _outcome_message(response))
+    verdicts.check(
+        "TRN-05", not _outcome_problems(response), _outcome_message(response)
+    )
 
 
 def _outcome_problems(response: Exchange) -> list[str]:
@@ -208,7 +210,9 @@ def _outcome_problems(response: Exchange) -> list[str]:
 
 def _outcome_message(response: Exchange) -> str:
     problems = _outcome_problems(response)
-    found = ", ".join(problems) if problems else "an OperationOutcome with a readable issue"
+    found = (
+        ", ".join(problems) if problems else "an OperationOutcome with a readable issue"
+    )
     return (
         "expected an OperationOutcome with severity, code and diagnostics; "
         f"{response.describe()} carrying {found}"

@@ -80,7 +80,9 @@ def held_order(ris, intake):
         )
     path = _stored_path(resource, created)
     stored = ris.get(path)
-    return RecordedResource(resource, path, stored.resource if stored.status == 200 else None)
+    return RecordedResource(
+        resource, path, stored.resource if stored.status == 200 else None
+    )
 
 
 @when("GipoNext sends the order", target_fixture="response")
@@ -99,7 +101,9 @@ def _changed(order: RecordedResource) -> dict:
     return changed
 
 
-@when("GipoNext sends the order again with different content", target_fixture="response")
+@when(
+    "GipoNext sends the order again with different content", target_fixture="response"
+)
 def send_conflicting_order(ris, order):
     return ris.post("ProcedureRequest", _changed(order))
 
@@ -121,7 +125,9 @@ def delete_order(ris, order):
     return ris.delete(order.path)
 
 
-@when("GipoNext sends the patient and then the order", target_fixture="intake_exchanges")
+@when(
+    "GipoNext sends the patient and then the order", target_fixture="intake_exchanges"
+)
 def send_intake(ris, patient, order):
     patient_response = put_patient(ris, patient.resource)
     order_response = ris.post("ProcedureRequest", order.resource)

@@ -134,7 +134,11 @@ def send_patient_again(ris, patient):
 def send_changed_patient(ris, patient, scenario_faker):
     changed = copy.deepcopy(patient.resource)
     changed["telecom"] = [
-        {"system": "phone", "value": "+39" + scenario_faker.msisdn()[3:], "use": "mobile"}
+        {
+            "system": "phone",
+            "value": "+39" + scenario_faker.msisdn()[3:],
+            "use": "mobile",
+        }
     ]
     return put_patient(ris, changed)
 
@@ -155,7 +159,9 @@ def send_without_id(ris, patient):
 
 
 @when(
-    parsers.re(f"GipoNext sends the patient as (?P<malformation>{_one_of(MALFORMED_JSON)})"),
+    parsers.re(
+        f"GipoNext sends the patient as (?P<malformation>{_one_of(MALFORMED_JSON)})"
+    ),
     target_fixture="response",
 )
 def send_malformed(ris, patient, malformation):
@@ -170,7 +176,8 @@ def send_wrong_type(ris, patient, intake):
 
 
 @when(
-    "GipoNext sends the patient with a body over the size limit", target_fixture="response"
+    "GipoNext sends the patient with a body over the size limit",
+    target_fixture="response",
 )
 def send_oversized(ris, ris_target, patient):
     limit = ris_target.max_body_bytes

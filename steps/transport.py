@@ -74,7 +74,9 @@ def connection_trusted(verdicts, connection):
         # Plain HTTP that --allow-http permits: a warning, never a pass.
         return
 
-    problems = [finding.diagnostics for finding in connection.findings if finding.is_error]
+    problems = [
+        finding.diagnostics for finding in connection.findings if finding.is_error
+    ]
     if connection.error and not problems:
         problems.append(connection.error)
     verdicts.check(

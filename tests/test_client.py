@@ -1,4 +1,4 @@
-"""FhirClient against real TLS servers on 127.0.0.1: the mock RIS-PACS and a tiny app."""
+"""FhirClient against TLS servers on 127.0.0.1: the mock RIS-PACS and a small app."""
 
 import base64
 import json
@@ -20,9 +20,9 @@ from giponext_conformance.mocks.ris_pacs import RisPacsConfig, close_app, create
 from giponext_conformance.serving import start_server
 from giponext_conformance.tls import RunCA
 
-TOKEN = "client-test-token-4f1c"
+TOKEN = "client-test-token-4f1c"  # noqa: S105  # credential of the local mock
 BASIC_USER = "giponext"
-BASIC_PASSWORD = "pàss:wörd-7"
+BASIC_PASSWORD = "pàss:wörd-7"  # noqa: S105  # credential of the local mock
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_basic_parse_splits_first_colon():
     credentials = BasicCredentials.parse("ris:a:b:c")
 
     assert credentials.user == "ris"
-    assert credentials.password == "a:b:c"
+    assert credentials.password == "a:b:c"  # noqa: S105  # parsed test value
 
 
 def test_basic_parse_needs_user():
@@ -138,9 +138,10 @@ def test_record_masks_credentials(ris_pacs, authority):
 
 
 def test_raw_bytes_need_content_type(ris_pacs, authority):
-    with FhirClient(ris_pacs.url, BearerToken(TOKEN), authority.ca_cert_path) as client:
-        with pytest.raises(ValueError, match="content type"):
-            client.put("Patient/1", b"{}")
+    client = FhirClient(ris_pacs.url, BearerToken(TOKEN), authority.ca_cert_path)
+
+    with client, pytest.raises(ValueError, match="content type"):
+        client.put("Patient/1", b"{}")
 
 
 def test_raw_bytes_sent_with_given_type(ris_pacs, authority):
@@ -164,9 +165,10 @@ def test_redirect_not_followed(tiny, authority):
 
 
 def test_untrusted_certificate_names_ca_bundle(tiny):
-    with FhirClient(tiny.url, None) as client:
-        with pytest.raises(TargetUnreachable) as raised:
-            client.get("metadata")
+    client = FhirClient(tiny.url, None)
+
+    with client, pytest.raises(TargetUnreachable) as raised:
+        client.get("metadata")
 
     assert "not trusted" in str(raised.value)
     assert "--ca-bundle" in str(raised.value)
@@ -178,9 +180,10 @@ def test_refused_connection_is_one_sentence():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
 
-    with FhirClient(f"https://127.0.0.1:{port}", None) as client:
-        with pytest.raises(TargetUnreachable) as raised:
-            client.get("metadata")
+    client = FhirClient(f"https://127.0.0.1:{port}", None)
+
+    with client, pytest.raises(TargetUnreachable) as raised:
+        client.get("metadata")
 
     message = str(raised.value)
     assert message.startswith(f"the connection to https://127.0.0.1:{port}/metadata")
@@ -189,9 +192,10 @@ def test_refused_connection_is_one_sentence():
 
 
 def test_timeout_names_seconds(tiny, authority):
-    with FhirClient(tiny.url, None, authority.ca_cert_path, timeout=0.5) as client:
-        with pytest.raises(TargetUnreachable) as raised:
-            client.get("slow")
+    client = FhirClient(tiny.url, None, authority.ca_cert_path, timeout=0.5)
+
+    with client, pytest.raises(TargetUnreachable) as raised:
+        client.get("slow")
 
     assert str(raised.value) == f"{tiny.url}/slow did not answer within 0.5 seconds"
 

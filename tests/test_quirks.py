@@ -1,10 +1,10 @@
 """The intake suite catches every deliberate mistake of the mock RIS-PACS.
 
 For each quirk in QUIRKS the suite runs against the bundled mock with that
-quirk on, as a user would (`giponext-conformance run --quirk NAME`), and
-exactly the rules the quirk lists must stop passing: no fewer, or the suite
-misses the mistake, and no more, or it blames the wrong rule. Against the
-correct mock nothing may fail or warn.
+quirk on, as a user would (`giponext-conformance run --quirk NAME`). Exactly
+the rules the quirk lists must stop passing. With fewer, the suite misses the
+mistake, and with more, it blames the wrong rule. Against the correct mock
+nothing may fail or warn.
 
 The runs are subprocesses started two at a time, since each spends most of
 its time starting Python and the mock, and CI machines have two cores.
@@ -28,7 +28,14 @@ RUN_TIMEOUT = 300
 
 
 def _run_suite(quirk: str, report_dir) -> dict:
-    arguments = [sys.executable, "-m", "giponext_conformance", "run", "--features", "intake"]
+    arguments = [
+        sys.executable,
+        "-m",
+        "giponext_conformance",
+        "run",
+        "--features",
+        "intake",
+    ]
     if quirk != CORRECT:
         arguments += ["--quirk", quirk]
     arguments += ["--report-dir", str(report_dir)]
@@ -59,7 +66,9 @@ def runs(tmp_path_factory):
         results = {name: future.result() for name, future in futures.items()}
     print(
         f"\n{len(names)} intake runs took {time.monotonic() - started:.1f} s in total; "
-        + ", ".join(f"{name} {result['seconds']:.1f} s" for name, result in results.items())
+        + ", ".join(
+            f"{name} {result['seconds']:.1f} s" for name, result in results.items()
+        )
     )
     return results
 

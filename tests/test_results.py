@@ -116,7 +116,9 @@ def test_error_before_check_fails_tagged_rules():
 
 def test_skipped_scenario_leaves_rule_not_run():
     recorder = RunRecorder()
-    recorder.add(_record("skipped", Verdicts(), outcome="skipped", tags=["TRN-08", "MOCK"]))
+    recorder.add(
+        _record("skipped", Verdicts(), outcome="skipped", tags=["TRN-08", "MOCK"])
+    )
 
     result = recorder.rule_verdicts()
 
@@ -161,7 +163,9 @@ def test_summary_lists_failures_first():
         failing.check("AUTH-01", False, "expected 401, found 201")
     warned = Verdicts()
     warned.check("TRN-03", False, "expected 415, found 201")
-    recorder = RunRecorder({"ris_url": "https://127.0.0.1:9", "bundled": True, "quirks": []})
+    recorder = RunRecorder(
+        {"ris_url": "https://127.0.0.1:9", "bundled": True, "quirks": []}
+    )
     recorder.add(_record("warned", warned, tags=["TRN-03"]))
     recorder.add(_record("failed", failing, outcome="failed", tags=["AUTH-01"]))
 

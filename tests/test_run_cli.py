@@ -18,7 +18,7 @@ import pytest
 from giponext_conformance.mocks.ris_pacs import RisPacsConfig, close_app, create_app
 from giponext_conformance.serving import start_server
 
-TOKEN = "run-cli-token-7d2e9a"
+TOKEN = "run-cli-token-7d2e9a"  # noqa: S105  # credential of the local mock
 COMMAND = [sys.executable, "-m", "giponext_conformance"]
 
 # Seconds to wait for the mock process to print its URL.
@@ -70,7 +70,9 @@ def mock_process(tmp_path_factory):
 @pytest.fixture(scope="module")
 def plain_http_ris(tmp_path_factory):
     """The mock RIS-PACS served over plain HTTP, for the TRN-01 failure."""
-    config = RisPacsConfig(token=TOKEN, db_path=tmp_path_factory.mktemp("http") / "r.sqlite")
+    config = RisPacsConfig(
+        token=TOKEN, db_path=tmp_path_factory.mktemp("http") / "r.sqlite"
+    )
     app = create_app(config)
     with start_server(app) as server:
         yield server.url
@@ -130,7 +132,9 @@ def test_run_tags_select_scenarios(mock_process, tmp_path):
         str(tmp_path),
     )
     report = json.loads((tmp_path / "conformance.json").read_text("utf-8"))
-    ran = {rule for rule, entry in report["rules"].items() if entry["status"] != "not-run"}
+    ran = {
+        rule for rule, entry in report["rules"].items() if entry["status"] != "not-run"
+    }
 
     assert completed.returncode == 0, completed.stdout[-3000:]
     assert ran == {"PR-03", "AUTH-01"}
@@ -139,7 +143,9 @@ def test_run_tags_select_scenarios(mock_process, tmp_path):
 def test_run_untrusted_certificate_exit_2(mock_process, tmp_path):
     url, _ = mock_process
 
-    completed = _run("run", "--ris-url", url, "--ris-token", TOKEN, "--report-dir", str(tmp_path))
+    completed = _run(
+        "run", "--ris-url", url, "--ris-token", TOKEN, "--report-dir", str(tmp_path)
+    )
 
     assert completed.returncode == 2
     assert "not trusted" in completed.stderr
@@ -151,7 +157,9 @@ def test_run_untrusted_certificate_exit_2(mock_process, tmp_path):
 def test_run_refused_target_exit_2(tmp_path):
     url = f"https://127.0.0.1:{_free_port()}"
 
-    completed = _run("run", "--ris-url", url, "--ris-token", TOKEN, "--report-dir", str(tmp_path))
+    completed = _run(
+        "run", "--ris-url", url, "--ris-token", TOKEN, "--report-dir", str(tmp_path)
+    )
 
     assert completed.returncode == 2
     assert completed.stderr.startswith("giponext-conformance: the connection to")

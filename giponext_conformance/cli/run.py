@@ -26,7 +26,11 @@ from pathlib import Path
 
 from giponext_conformance.errors import HarnessError, UsageError
 from giponext_conformance.plugin import harness_options, load_extensions
-from giponext_conformance.target import check_ca_bundle, check_reachable, external_target
+from giponext_conformance.target import (
+    check_ca_bundle,
+    check_reachable,
+    external_target,
+)
 
 # pytest exit codes (pytest.ExitCode) that mean the suite did not run as asked.
 _PYTEST_PROBLEMS = {
@@ -84,7 +88,8 @@ def selected_paths(names) -> list[str]:
     unknown = [name for name in names if name not in groups]
     if unknown:
         raise UsageError(
-            f"unknown feature group {', '.join(unknown)}; choose from {', '.join(groups)}"
+            f"unknown feature group {', '.join(unknown)}; "
+            f"choose from {', '.join(groups)}"
         )
     return [str(groups[name]) for name in names]
 
@@ -163,7 +168,9 @@ def run(args) -> int:
         # A report left by an earlier run must not pass for this run's result.
         conformance.unlink(missing_ok=True)
     except OSError as error:
-        raise HarnessError(f"cannot prepare the report folder {report_dir}: {error}") from None
+        raise HarnessError(
+            f"cannot prepare the report folder {report_dir}: {error}"
+        ) from None
 
     import pytest
 
@@ -182,6 +189,9 @@ def _exit_status(conformance: Path, pytest_status: int) -> int:
     try:
         report = json.loads(conformance.read_text("utf-8"))
     except (OSError, ValueError):
-        print(f"giponext-conformance: no report was written to {conformance}.", file=sys.stderr)
+        print(
+            f"giponext-conformance: no report was written to {conformance}.",
+            file=sys.stderr,
+        )
         return 1 if pytest_status else 0
     return 0 if report.get("verdict") == "passed" else 1
