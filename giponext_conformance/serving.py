@@ -129,7 +129,7 @@ def _make_ssl_adapter(cert_path, key_path) -> BuiltinSSLAdapter:
 class DrainRequestBody:
     """WSGI middleware that reads what the app left of a request body.
 
-    A server that answers before reading the whole body (401, 413, 415) and
+    A server that responds before reading the whole body (401, 413, 415) and
     then closes the connection makes the client's kernel reset it, so a
     client still sending sees a broken connection instead of the response.
     Reading the rest first, up to DRAIN_MAX_BYTES, lets the client read the
@@ -173,7 +173,7 @@ def _drain(environ) -> None:
             drained += len(chunk)
     except (OSError, ValueError) as error:
         # The client stopped sending or broke the chunked encoding; cheroot
-        # closes the connection, and there is nothing left to answer.
+        # closes the connection, and no response can reach the client.
         logger.info("stopped reading a request body: %s", error)
         return
     logger.info("request body larger than %d bytes left unread", DRAIN_MAX_BYTES)

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 
 from flask import Flask, g, request
-from giponext_conformance.mocks.storage import ResourceStore
 
+from giponext_conformance.mocks.storage import ResourceStore
 from giponext_conformance.redact import redact_text, register_secret
 
 from . import metadata, patient, procedure_request
@@ -35,7 +35,7 @@ PUBLIC_ENDPOINTS = frozenset({"metadata.read_metadata"})
 
 @dataclass
 class RisPacsState:
-    """What the app's handlers share: its settings and its store."""
+    """Settings and store that the app's handlers share."""
 
     config: RisPacsConfig
     store: ResourceStore
@@ -59,8 +59,8 @@ def _authenticate() -> None:
 
 def _log_request(response):
     elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    # The path may carry ids but never credentials; redact it all the same in
-    # case a client put a secret where it does not belong.
+    # Paths of this API carry resource ids, not credentials. Redaction still
+    # masks a registered secret that a client put in the path by mistake.
     logger.info(
         "%s %s %s %.1fms %s",
         request.method,
@@ -87,8 +87,6 @@ def create_app(config: RisPacsConfig | None = None, store: ResourceStore | None 
 
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    # The mock answers JSON only; Flask's key sorting would reorder resources.
-    app.json.sort_keys = False
     app.extensions["ris_pacs"] = RisPacsState(config, store)
 
     app.before_request(_start_timer)

@@ -1,9 +1,10 @@
 """Responses of the mock RIS-PACS: resources, and errors as OperationOutcome.
 
 Every error the mock sends is an OperationOutcome with severity, an issue
-type code and a diagnostic (unless the `bare-errors` quirk is on), and no
-client input reaches a 5xx: routing, method and size errors from Werkzeug are
-rendered here too, and only a genuine bug in the mock gets 500.
+type code and a diagnostic, unless the `bare-errors` quirk is on. Routing,
+method and size errors from Werkzeug are rendered here too. No client input
+gets a 5xx, except malformed JSON under the `500-on-malformed-json` quirk, so
+a 500 otherwise means a bug in the mock.
 """
 
 from __future__ import annotations

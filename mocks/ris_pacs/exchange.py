@@ -1,9 +1,10 @@
 """Request and response steps that every resource endpoint shares.
 
-The order of checks is fixed so that a request fails at its first problem
-and nothing is stored before every check has passed: credentials (in the
-app's before_request), Content-Type, body size, JSON and FHIR base
-validation, consistency with the URL, then profile and business rules.
+A request goes through the checks in a fixed order and stops at the first
+failure, so nothing is stored before every check has passed. The order is
+credentials (in the app's before_request), Content-Type, body size, JSON and
+FHIR base validation, consistency with the URL, then profile and business
+rules.
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ def _too_large() -> FhirError:
 def read_body() -> bytes:
     """Read the request body, rejecting it with 413 as soon as it passes the limit.
 
-    A declared Content-Length over the limit is rejected before reading; a
-    chunked body is read until one byte past the limit, so no body larger
-    than the limit is ever held in memory.
+    A declared Content-Length over the limit is rejected before reading. A
+    chunked body is read until one byte past the limit, so the mock never
+    holds more than the limit plus one byte of any body.
     """
     limit = state().config.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
@@ -258,7 +259,7 @@ def read_stored(resource_type: str, resource_id: str, version_id=None) -> dict:
         return resource
     if version_id is None and store.is_deleted(resource_type, resource_id):
         raise FhirError.simple(410, f"{resource_type}/{resource_id} has been deleted")
-    what = f"{resource_type}/{resource_id}"
+    description = f"{resource_type}/{resource_id}"
     if version_id is not None:
-        what += f" version {version_id}"
-    raise FhirError.simple(404, f"{what} is not known to this server")
+        description += f" version {version_id}"
+    raise FhirError.simple(404, f"{description} is not known to this server")

@@ -10,7 +10,7 @@ import copy
 
 SUPPORTED_OPERATIONS = ("add", "remove", "replace", "test")
 
-# Longest patch accepted, in operations.
+# Maximum number of operations in one patch.
 MAX_OPERATIONS = 1000
 
 

@@ -49,7 +49,7 @@ def test_restart_keeps_versions(ris_server, intake, tmp_path):
     assert second.get(f"/Patient/{patient['id']}/_history/2").json()["active"] is False
 
 
-def test_order_needs_patient_after_restart(ris_server, intake, tmp_path):
+def test_patient_known_after_restart(ris_server, intake, tmp_path):
     patient, order = intake
     db_path = tmp_path / "restart.sqlite3"
     ris_server(db_path=db_path).put_patient(patient)
