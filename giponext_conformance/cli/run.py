@@ -139,6 +139,10 @@ def pytest_arguments(args, report_dir: Path) -> list[str]:
         str(folder.parent),
         "-p",
         "no:cacheprovider",
+        # allure-pytest would record each scenario a second time beside
+        # allure-pytest-bdd, so it stays unloaded wherever it is installed.
+        "-p",
+        "no:allure_pytest",
         "--strict-markers",
         "-W",
         "error::pytest.PytestUnknownMarkWarning",

@@ -72,6 +72,7 @@ def test_run_writes_junit_where_examples_read_it():
 
     assert "--junitxml=reports/junit.xml" in arguments
     assert "--alluredir=reports/allure-results" in arguments
+    assert "no:allure_pytest" in arguments
 
 
 def test_github_token_comes_from_secret():
