@@ -274,6 +274,7 @@ class ScenarioProgress:
                 self.titles[item.nodeid] = title
         self.total = len(self.titles)
 
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report) -> None:
         if report.nodeid not in self.titles:
             return
@@ -291,11 +292,15 @@ class ScenarioProgress:
         self.done += 1
         flow, name = self.titles[report.nodeid]
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
-            terminal.ensure_newline()
-            terminal.write_line(
-                f"[{self.done}/{self.total}] {flow}: {name} ... {outcome}"
-            )
+        if terminal is None:
+            return
+        text = f"[{self.done}/{self.total}] {flow}: {name} ... {outcome}"
+        if terminal.verbosity > 0:
+            terminal.write_line(text)
+            return
+        # Quiet and normal modes: the line continues after pytest's outcome
+        # letter, so each scenario gets one line that starts with its letter.
+        terminal.write(f"  {text}\n")
 
 
 def _scenario_title(item) -> tuple[str, str] | None:
@@ -314,7 +319,12 @@ def _scenario_title(item) -> tuple[str, str] | None:
         dict.fromkeys(rules[rule_id].epic for rule_id in scenario_rule_ids(tags))
     )
     flow = " / ".join(epics) or template.feature.name
-    return flow, template.name
+    name = template.name
+    callspec = getattr(item, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example") if callspec else None
+    if example:
+        name += " [" + ", ".join(str(value) for value in example.values()) + "]"
+    return flow, name
 
 
 def pytest_addoption(parser):
