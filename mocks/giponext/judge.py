@@ -116,8 +116,28 @@ def _order_id_check(delivery: Delivery, order_id: str) -> RuleCheck:
     )
 
 
+def _base_rule_issues(delivery: Delivery, grouped: dict) -> dict:
+    """Add a TRN-09 failure when a 400 names only profile rules.
+
+    The engine files a base-layer error (an `issued` without a time zone,
+    say) under the profile rule it concerns, and answers 400 because the
+    resource is not valid STU3. That also breaks TRN-09, so it is reported
+    there too, unless the 400 came from malformed JSON or a wrong type.
+    """
+    base_rules = {"TRN-06", "TRN-07", "TRN-09"}
+    if delivery.status != 400 or base_rules & grouped.keys():
+        return grouped
+    named = ", ".join(sorted(grouped)) or "no rule"
+    issue = {
+        "severity": "error",
+        "diagnostics": f"GipoNext answered 400: the report is not valid FHIR STU3"
+        f" (see {named})",
+    }
+    return {**grouped, "TRN-09": [issue]}
+
+
 def _finding_checks(delivery: Delivery) -> list[RuleCheck]:
-    grouped = _issues_by_rule(delivery)
+    grouped = _base_rule_issues(delivery, _issues_by_rule(delivery))
     checks = []
     for rule in sorted(set(REPORT_RULES[1:]) | grouped.keys()):
         issues = grouped.get(rule, [])
