@@ -1,11 +1,13 @@
 """Steps about the transport: HTTPS with a trusted certificate, and media types.
 
 Phrases offered:
+    Given GipoNext is configured with the RIS-PACS address
     When GipoNext connects to the RIS-PACS
     When GipoNext sends the patient labelled as "<media type>"
     Then the connection is HTTPS with a certificate GipoNext trusts
 
-State: `connection` is a ConnectionAttempt; `response` is the Exchange of
+State: `ris_address` is the base URL under test; `connection` is a
+ConnectionAttempt; `response` is the Exchange of
 the last request.
 """
 
@@ -15,7 +17,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pytest_bdd import parsers, then, when
+from pytest_bdd import given, parsers, then, when
 
 from giponext_conformance.client import FhirClient
 from giponext_conformance.errors import TargetUnreachable
@@ -31,12 +33,17 @@ class ConnectionAttempt:
     error: str | None
 
 
+@given("GipoNext is configured with the RIS-PACS address", target_fixture="ris_address")
+def configured_address(ris_target):
+    return ris_target.ris_url
+
+
 @when("GipoNext connects to the RIS-PACS", target_fixture="connection")
-def connect(ris_target, scenario_deadline):
+def connect(ris_target, ris_address, scenario_deadline):
     # The client sends nothing sensitive here, so a plain HTTP target is
     # contacted too; the Then step judges the scheme.
     client = FhirClient(
-        ris_target.ris_url,
+        ris_address,
         None,
         ris_target.ca_bundle,
         allow_http=True,
@@ -49,9 +56,9 @@ def connect(ris_target, scenario_deadline):
         except TargetUnreachable as failure:
             error = str(failure)
     findings = check_tls(
-        ris_target.ris_url, ris_target.ca_bundle, allow_http=ris_target.allow_http
+        ris_address, ris_target.ca_bundle, allow_http=ris_target.allow_http
     )
-    return ConnectionAttempt(ris_target.ris_url, findings, error)
+    return ConnectionAttempt(ris_address, findings, error)
 
 
 @when(

@@ -4,6 +4,7 @@ Feature: Transport between GipoNext and the RIS-PACS
 
   @TRN-01 @SHALL
   Scenario: The RIS-PACS is reached over HTTPS with a trusted certificate
+    Given GipoNext is configured with the RIS-PACS address
     When GipoNext connects to the RIS-PACS
     Then the connection is HTTPS with a certificate GipoNext trusts
 
