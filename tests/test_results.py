@@ -1,4 +1,7 @@
-"""Rule verdicts: Verdicts in a scenario, statuses per rule, report and summary."""
+"""Rule verdicts: checks in a scenario, statuses per rule, the report and summary.
+
+The last tests run small features through the plugin with pytester.
+"""
 
 import json
 
@@ -12,6 +15,8 @@ from giponext_conformance.results import (
     summary_lines,
     write_report,
 )
+
+pytest_plugins = ["pytester"]
 
 
 def _record(name, verdicts, outcome="passed", tags=(), reason=None):
@@ -178,3 +183,92 @@ def test_summary_lists_failures_first():
     assert lines[4].startswith("  TRN-03")
     assert lines[-2].startswith("Rules: 0 passed, 1 failed, 1 warning")
     assert lines[-1] == "Report: reports/conformance.json"
+
+
+PLUGIN_STEPS = """
+from pytest_bdd import given, parsers, scenarios, then
+
+scenarios("checks.feature")
+
+
+@given("a scenario")
+def a_scenario():
+    pass
+
+
+@then(parsers.parse("{rule} is checked as {outcome}"))
+def checked(verdicts, rule, outcome):
+    verdicts.check(rule, outcome == "met", f"expected met, found {outcome}")
+"""
+
+PLUGIN_FEATURE = """
+Feature: Checks
+  Scenarios that only record verdicts.
+
+  @PAT-01 @SHALL
+  Scenario: A met rule
+    Given a scenario
+    Then PAT-01 is checked as met
+
+  @PR-03 @SHALL
+  Scenario: A broken rule
+    Given a scenario
+    Then PR-03 is checked as broken
+
+  @TRN-08 @MOCK
+  Scenario: A rule of the bundled mock
+    Given a scenario
+    Then TRN-08 is checked as met
+"""
+
+
+@pytest.fixture
+def checks_project(pytester):
+    pytester.makefile(".feature", checks=PLUGIN_FEATURE)
+    pytester.makepyfile(test_checks=PLUGIN_STEPS)
+    return pytester
+
+
+def test_plugin_writes_rule_verdicts(checks_project):
+    path = checks_project.path / "out.json"
+
+    outcome = checks_project.runpytest("--strict-markers", f"--conformance-json={path}")
+    report = json.loads(path.read_text("utf-8"))
+
+    outcome.assert_outcomes(passed=2, failed=1)
+    assert report["rules"]["PAT-01"]["status"] == "passed"
+    assert report["rules"]["PR-03"]["status"] == "failed"
+    assert report["rules"]["PR-03"]["messages"] == ["expected met, found broken"]
+    assert report["rules"]["TRN-08"]["status"] == "passed"
+    assert report["verdict"] == "failed"
+    assert report["target"]["bundled"] is True
+    assert [s["outcome"] for s in report["scenarios"]] == ["passed", "failed", "passed"]
+    outcome.stdout.fnmatch_lines(
+        ["*: FAILED", "Failed rules:", "  PR-03 * expected met, found broken"]
+    )
+
+
+def test_plugin_skips_mock_rules_for_vendor(checks_project):
+    path = checks_project.path / "out.json"
+
+    checks_project.runpytest(
+        "--ris-url=https://127.0.0.1:9",
+        "--ris-token=vendor-token-1",
+        f"--conformance-json={path}",
+    )
+    report = json.loads(path.read_text("utf-8"))
+
+    assert report["rules"]["TRN-08"]["status"] == "not-run"
+    assert report["scenarios"][2]["outcome"] == "skipped"
+    assert report["target"]["bundled"] is False
+    assert report["target"]["ris_url"] == "https://127.0.0.1:9"
+
+
+def test_plugin_no_report_without_scenarios(pytester):
+    pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
+    path = pytester.path / "out.json"
+
+    outcome = pytester.runpytest(f"--conformance-json={path}")
+
+    outcome.assert_outcomes(passed=1)
+    assert not path.exists()
