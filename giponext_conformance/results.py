@@ -286,6 +286,9 @@ def summary_lines(report: dict, conformance_path=None) -> list[str]:
         f"{counts['warning']} warning, {counts['not-run']} not run; "
         f"{len(report['scenarios'])} scenarios in {report['duration_seconds']:.1f} s"
     )
+    seed = report["harness"].get("seed")
+    if seed is not None:
+        lines.append(f"Seed: {seed} (pass --seed {seed} to generate the same data)")
     if conformance_path is not None:
         lines.append(f"Report: {conformance_path}")
     return lines

@@ -182,6 +182,7 @@ def test_summary_lists_failures_first():
     assert lines[3] == "Warnings:"
     assert lines[4].startswith("  TRN-03")
     assert lines[-2].startswith("Rules: 0 passed, 1 failed, 1 warning")
+    assert not any(line.startswith("Seed:") for line in lines)
     assert lines[-1] == "Report: reports/conformance.json"
 
 
