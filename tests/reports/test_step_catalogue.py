@@ -115,7 +115,15 @@ def test_steps_command_text(step_module, capsys):
 
 def test_steps_command_json_with_grep(step_module, capsys):
     status = main(
-        ["steps", "--module", step_module, "--format", "json", "--grep", "ANSWERS"]
+        [
+            "steps",
+            "--module",
+            step_module,
+            "--format",
+            "json",
+            "--grep",
+            "THE RIS-PACS ANSWERS {STATUS",
+        ]
     )
 
     entries = json.loads(capsys.readouterr().out)
