@@ -17,7 +17,7 @@ Feature: Correcting and withdrawing a report on GipoNext
       | weak   |
       | strong |
 
-  @DR-01 @MOCK
+  @DR-01 @MOCK @negative
   Scenario: GipoNext refuses a correction based on an outdated version
     Given the report was corrected since the RIS-PACS read it
     When the RIS-PACS corrects the report naming the version it read
@@ -30,7 +30,7 @@ Feature: Correcting and withdrawing a report on GipoNext
     Then GipoNext confirms the withdrawal
     And reading the report shows that it was withdrawn
 
-  @DR-02 @MOCK
+  @DR-02 @MOCK @negative
   Scenario: GipoNext refuses a second report with the same id
     When the RIS-PACS sends the report to GipoNext again
     Then GipoNext reports that the report already exists

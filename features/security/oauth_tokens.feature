@@ -12,7 +12,7 @@ Feature: OAuth 2.0 access tokens on GipoNext
     When the RIS-PACS reads a report of its own tenant
     Then GipoNext accepts the credential
 
-  @GAUTH-01 @SHALL
+  @GAUTH-01 @SHALL @negative
   Scenario: A report request with a revoked access token is refused
     Given the RIS-PACS holds a token granted with the reports scope
     And the RIS-PACS has revoked its token
@@ -25,7 +25,7 @@ Feature: OAuth 2.0 access tokens on GipoNext
     When the RIS-PACS reads a report of its own tenant
     Then GipoNext accepts the credential
 
-  @GAUTH-03 @SHALL
+  @GAUTH-03 @SHALL @negative
   Scenario: A token whose user refused the reports scope gets 403
     Given the RIS-PACS holds a token whose user granted only "profile"
     When the RIS-PACS reads a report of its own tenant
@@ -37,7 +37,7 @@ Feature: OAuth 2.0 access tokens on GipoNext
     When the RIS-PACS reads a report of its own tenant
     Then GipoNext accepts the credential
 
-  @GAUTH-04 @SHALL
+  @GAUTH-04 @SHALL @negative
   Scenario: A token is refused under another tenant's userId
     Given the RIS-PACS holds a token granted with the reports scope
     When the RIS-PACS reads a report of another tenant

@@ -10,7 +10,7 @@ Feature: Rate limits on GipoNext
     When the RIS-PACS sends 60 requests within the minute
     Then GipoNext answers every request
 
-  @GAUTH-05 @MOCK
+  @GAUTH-05 @MOCK @negative
   Scenario: The request over the limit gets 429 with Retry-After
     When the RIS-PACS sends 61 requests within the minute
     Then the last request gets 429 with Retry-After and a JSON error
@@ -22,7 +22,7 @@ Feature: Rate limits on GipoNext
     And another client sends one request
     Then GipoNext accepts the credential
 
-  @GAUTH-05 @MOCK
+  @GAUTH-05 @MOCK @negative
   Scenario: The token endpoint is limited too
     When a client calls the token endpoint 61 times within the minute
     Then the last request gets 429 with Retry-After and a JSON error
