@@ -8,9 +8,10 @@ the tags of its Examples tables.
 A scenario is negative when it, its Rule block, its Feature or one of its
 Examples tables carries the tag `@negative`. A negative scenario sends
 something the rule forbids (or leaves out something it requires) and expects
-the target to reject it; a rule whose scenarios are all positive would pass
-against a server that accepts everything. No naming convention is inferred
-from titles, so the tag is the only signal.
+the target to reject it, or to warn where a breach is only a warning. A rule
+whose scenarios are all positive would pass against a server that accepts
+everything. No naming convention is inferred from titles, so the tag is the
+only signal.
 """
 
 from __future__ import annotations
