@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from giponext_conformance.findings import Finding
 
 from .engine import run_bytes, run_resource
-from .jsonlayer import tree_findings
+from .jsonlayer import not_an_object, tree_findings
 from .serialize import dumps
+
+__all__ = ["ValidationResult", "dumps", "validate_bytes", "validate_resource"]
 
 BASE_LAYERS = ("json", "base")
 
@@ -64,7 +66,7 @@ def validate_resource(
 ) -> ValidationResult:
     """Validate an already parsed JSON object through the layers after JSON."""
     if not isinstance(resource, dict):
-        return validate_bytes(dumps(resource).encode("utf-8"), expected_type)
+        return ValidationResult(None, None, [not_an_object(resource)])
     findings = tree_findings(resource) + run_resource(resource, expected_type)
     return _result(resource, findings)
 

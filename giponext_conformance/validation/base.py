@@ -1,13 +1,13 @@
 """Base layer: is the JSON object a valid FHIR STU3 resource?
 
-Two passes. A walk over the JSON beside the fhir.resources STU3 model checks
-what the models leave out: required value-set bindings, empty values, the id
-format, extensions with both a value and nested extensions, date and time
-formats against the STU3 regular expressions (before any conversion, so that
-seven-digit fractions and leap seconds stay valid), and R4-shaped elements
-with a hint. Then the pydantic model checks structure, cardinality and the
-other primitive formats; its errors are turned into findings at FHIRPath
-locations, leaving out those the walk already reported.
+Two passes. First a walk over the JSON beside the fhir.resources STU3 model
+checks what the models leave out: required value-set bindings, empty values,
+the id format, extensions with both a value and nested extensions, and
+R4-shaped elements (with a hint). The walk also checks date and time formats
+against the STU3 regular expressions before any conversion, so seven-digit
+fractions and leap seconds stay valid. Then the pydantic model checks
+structure, cardinality and the other primitive formats. Its errors become
+findings at FHIRPath locations, except those the walk already reported.
 
 Findings are errors of rule TRN-09, except resourceType mismatches (TRN-07)
 and the elements that a resource rule names (birthDate, telecom, authoredOn,

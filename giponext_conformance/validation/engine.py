@@ -14,29 +14,14 @@ import logging
 from giponext_conformance.findings import Finding
 
 from .base import check_base
+from .italian import check_italian
 from .jsonlayer import parse_json
+from .profiles import check_profile
 
 logger = logging.getLogger(__name__)
 
 PROFILED_TYPES = ("Patient", "ProcedureRequest", "DiagnosticReport")
-
-
-def _profile_layers():
-    """Return (layer name, check function) of the layers after base."""
-    layers = []
-    try:
-        from .profiles import check_profile
-    except ImportError:
-        check_profile = None
-    try:
-        from .italian import check_italian
-    except ImportError:
-        check_italian = None
-    if check_profile is not None:
-        layers.append(("profile", check_profile))
-    if check_italian is not None:
-        layers.append(("italian", check_italian))
-    return layers
+LAYERS_AFTER_BASE = (("profile", check_profile), ("italian", check_italian))
 
 
 def run_bytes(body: bytes, expected_type: str | None = None):
@@ -55,7 +40,7 @@ def run_resource(resource: dict, expected_type: str | None = None) -> list[Findi
     resource_type = resource.get("resourceType")
     if resource_type not in PROFILED_TYPES:
         return findings
-    for name, check in _profile_layers():
+    for name, check in LAYERS_AFTER_BASE:
         findings.extend(_guarded(name, check, resource, resource_type))
     return findings
 

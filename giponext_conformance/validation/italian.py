@@ -504,9 +504,9 @@ def _based_on(reference, location, collect):
 def loinc_check_digit(number: str) -> str:
     """Return the LOINC mod-10 check digit of the digits before the hyphen.
 
-    Counting from the right, digits in odd positions are doubled (adding the
-    two digits of a product over 9) and summed with the others; the check
-    digit brings the sum up to a multiple of ten.
+    Counting from the right, the digits in odd positions are doubled, and a
+    product over 9 counts as the sum of its two digits. The check digit brings
+    the sum of all these values up to a multiple of ten.
     """
     total = 0
     for position, char in enumerate(reversed(number)):

@@ -1,4 +1,4 @@
-"""JSON layer: turn request bytes into a JSON object, or say why they are not one.
+"""JSON layer: turn request bytes into a JSON object, or report why they are not one.
 
 FHIR JSON is strict JSON (RFC 8259) with a few extra constraints: the top level
 is an object, a member name appears once per object, and `null` appears only
@@ -129,16 +129,19 @@ def _load(text: str, findings: list) -> dict | None:
         return None
 
     if not isinstance(value, dict):
-        findings.append(
-            _error(
-                f"The top level of the body is a JSON {_json_kind(value)}; a FHIR "
-                "resource is a JSON object with a resourceType member."
-            )
-        )
+        findings.append(not_an_object(value))
         return None
 
     findings.extend(tree_findings(value, duplicates))
     return value
+
+
+def not_an_object(value) -> Finding:
+    """Return the finding for a top-level value that is not a JSON object."""
+    return _error(
+        f"The top level of the body is a JSON {_json_kind(value)}; a FHIR "
+        "resource is a JSON object with a resourceType member."
+    )
 
 
 def _json_kind(value) -> str:

@@ -144,10 +144,10 @@ def _follow(root_file: str, steps: list, explicit_refs: bool):
     """Walk the schema along an error's path; return the keyword's node,
     the keyword and the deepest node carrying x-rule.
 
-    jsonschema-rs names "$ref" in its evaluation path; the Python jsonschema
-    leaves it out, so there a step missing from a node with "$ref" means the
-    path continues inside the referenced schema. The schemas never give a
-    "$ref" node other keywords, which keeps the walk unambiguous.
+    jsonschema-rs names "$ref" in its evaluation path. The Python jsonschema
+    leaves it out, so in its paths a step missing from a node with "$ref" means
+    that the path continues inside the referenced schema. The schemas never
+    give a "$ref" node other keywords, which keeps the walk unambiguous.
     """
     document = root_file
     node = load_schemas()[root_file]
