@@ -211,7 +211,14 @@ def run_trigger(command: str, order_id: str, patient_id: str, timeout=TRIGGER_TI
     return f"trigger command succeeded{': ' + output if output else ''}"
 
 
-def wait_for_report(endpoint: GipoNextEndpoint, order_id: str, after_seq: int, timeout: float, report):
+def wait_for_report(
+    endpoint: GipoNextEndpoint,
+    order_id: str,
+    after_seq: int,
+    timeout: float,
+    report,
+    progress_every: float = PROGRESS_EVERY,
+):
     """Wait for the report of `order_id`; return the Delivery or None.
 
     `report(line)` receives a progress line every few seconds, naming the
@@ -233,7 +240,7 @@ def wait_for_report(endpoint: GipoNextEndpoint, order_id: str, after_seq: int, t
         after_seq=after_seq,
         timeout=timeout,
         on_progress=progress,
-        progress_every=PROGRESS_EVERY,
+        progress_every=progress_every,
     )
 
 
