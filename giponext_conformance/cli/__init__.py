@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from giponext_conformance import __version__
@@ -74,6 +75,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("giponext-conformance: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of a pipe (such as `rules | head`) stopped early. Pointing
+        # stdout at /dev/null keeps the flush at exit from raising again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

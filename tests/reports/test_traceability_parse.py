@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -166,3 +168,17 @@ def test_rules_coverage_json(feature_dir, capsys):
     assert by_id["PAT-04"]["scenarios"][0]["location"] == "intake/patient.feature:17"
     assert "PR-03" in payload["shall_without_negative"]
     assert payload["unknown_rule_tags"] == {"XYZ-99": ["intake/patient.feature:29"]}
+
+
+def test_rules_command_closed_pipe():
+    command = [sys.executable, "-m", "giponext_conformance", "rules", "--coverage"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        # Closing the read end before the command prints makes its first write fail.
+        process.stdout.close()
+        stderr = process.stderr.read()
+        status = process.wait(timeout=60)
+
+    assert b"Traceback" not in stderr
+    assert status == 0
