@@ -31,7 +31,7 @@ NEGATIVE_TAG = "negative"
 
 @dataclass(frozen=True)
 class ScenarioRef:
-    """A scenario of a feature file, as traceability sees it."""
+    """A scenario of a feature file, with the fields traceability uses."""
 
     feature: str
     name: str

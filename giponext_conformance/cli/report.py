@@ -3,9 +3,10 @@
 The command reads REPORT_DIR/conformance.json and REPORT_DIR/allure-results
 written by `run`, then writes:
 - summary.md and summary.html (always);
-- allure-report/, the Allure 3 HTML report, unless --no-allure is given or
-  Node.js or the npm package `allure` is missing (installed by `npm ci` from
-  the project's package.json; no Java is involved);
+- allure-report/, the Allure 3 HTML report. It is skipped with --no-allure,
+  or with a one-line note when Node.js or the npm package `allure` is missing.
+  `npm ci` installs that package from the project's package.json, and no Java
+  is involved;
 - with --bundle, the evidence archive (see giponext_conformance.bundle).
 
 Allure 3 keeps history in a JSON Lines file, REPORT_DIR/allure-history.jsonl.
@@ -46,7 +47,8 @@ REPORT_NAME = "GipoNext conformance"
 # searching node_modules.
 ALLURE_CLI_VARIABLE = "GIPONEXT_ALLURE_CLI"
 
-# Generous bound for `allure generate`: a few thousand results take seconds.
+# Upper bound for `allure generate`. A run of the bundled suite takes one or two
+# seconds, so only a hung Node.js process reaches it.
 ALLURE_TIMEOUT_SECONDS = 600
 
 
