@@ -101,6 +101,17 @@ class RawAuthorization(Authorization):
 NO_AUTHORIZATION = None
 
 
+def as_authorization(auth) -> Authorization | None:
+    """Accept an Authorization, None, a raw header value or a (user, password) pair."""
+    if auth is None or isinstance(auth, Authorization):
+        return auth
+    if isinstance(auth, str):
+        return RawAuthorization(auth)
+    if isinstance(auth, tuple) and len(auth) == 2:
+        return BasicCredentials(*auth)
+    raise TypeError(f"unsupported credential type {type(auth).__name__}")
+
+
 @dataclass
 class Exchange:
     """One request and its response, with secrets masked in the recorded headers."""
@@ -217,7 +228,7 @@ class FhirClient:
             )
 
         self.base_url = base_url.rstrip("/") + "/"
-        self.auth = auth
+        self.auth = as_authorization(auth)
         self.ca_bundle = str(ca_bundle) if ca_bundle else None
         self.timeout = timeout
         # time.monotonic() value after which no request may start; set per scenario.
@@ -243,7 +254,7 @@ class FhirClient:
     def __exit__(self, *exc_info):
         self.close()
 
-    def with_auth(self, auth: Authorization | None) -> FhirClient:
+    def with_auth(self, auth) -> FhirClient:
         """Return a client for the same target that sends another credential."""
         return FhirClient(
             self.base_url,

@@ -125,6 +125,14 @@ def test_raw_authorization_sent_as_is(ris_pacs, authority):
     assert exchange.status == 201
 
 
+def test_raw_string_and_pair_accepted():
+    raw = FhirClient("https://127.0.0.1:9", "bearer abc")
+    pair = FhirClient("https://127.0.0.1:9", ("ris", "pa:ss"))
+
+    assert raw.auth == RawAuthorization("bearer abc")
+    assert pair.auth == BasicCredentials("ris", "pa:ss")
+
+
 def test_record_masks_credentials(ris_pacs, authority):
     patient = _patient(105)
 
