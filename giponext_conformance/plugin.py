@@ -164,7 +164,7 @@ CORE_OPTIONS = [
     HarnessOption(
         "--seed",
         "seed for the generated patients and orders (default: drawn per run, "
-        "so that ids never repeat on a vendor's system)",
+        "so that ids rarely repeat on a vendor's system)",
         metavar="N",
         type=int,
     ),

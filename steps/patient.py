@@ -99,6 +99,9 @@ def put_patient(ris, resource: dict, body=None, content_type=None):
 
 @given("a patient the RIS-PACS has never seen", target_fixture="patient")
 def new_patient(intake):
+    # NOTE: "never seen" rests on the generated id being new. Ids are drawn
+    # from about ten million values per run seed, so on a vendor's system
+    # that has kept many earlier runs a repeat is unlikely but possible.
     resource = intake[0]
     return RecordedResource(resource, f"Patient/{resource['id']}")
 
