@@ -8,6 +8,7 @@ given, and are registered for redaction as soon as they exist.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ SCOPE_DESCRIPTIONS = {
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"  # noqa: S105  # a grant type name
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+
+# Variables that replace the generated test-user password and client secret.
+PASSWORD_VARIABLE = "GIPONEXT_OAUTH_PASSWORD"  # noqa: S105  # a variable name
+CLIENT_SECRET_VARIABLE = "GIPONEXT_OAUTH_CLIENT_SECRET"  # noqa: S105  # a variable name
 
 # The grants the mock supports. client_credentials is deliberately absent:
 # GipoNext answers it with unsupported_grant_type.
@@ -105,8 +110,11 @@ class OAuthSettings:
 
 
 def generate_password() -> str:
-    """Return a fresh random password for a test user."""
-    return secrets.token_urlsafe(18)
+    """Return a fresh random password for a test user.
+
+    The `gpw_` prefix makes a leaked password easy to find in a report.
+    """
+    return f"gpw_{secrets.token_urlsafe(18)}"
 
 
 def generate_client_secret() -> str:
@@ -121,18 +129,25 @@ def default_settings(
 
     The confidential client `ris-pacs` may use every supported grant; the
     public client `ris-pacs-device` is for the device flow. Users are named
-    `operator@<tenant>`.
+    `operator@<tenant>`. Passwords and the client secret are generated,
+    unless the variables GIPONEXT_OAUTH_PASSWORD (every test user) and
+    GIPONEXT_OAUTH_CLIENT_SECRET (`ris-pacs`) set values a vendor can enter
+    in its RIS-PACS before a run.
     """
+    password = os.environ.get(PASSWORD_VARIABLE)
     users = [
         TestUser(
-            f"operator@{tenant}", generate_password(), tenant, f"Operator {tenant}"
+            f"operator@{tenant}",
+            password or generate_password(),
+            tenant,
+            f"Operator {tenant}",
         )
         for tenant in tenants
     ]
     clients = [
         ClientRegistration(
             "ris-pacs",
-            generate_client_secret(),
+            os.environ.get(CLIENT_SECRET_VARIABLE) or generate_client_secret(),
             redirect_uris=tuple(redirect_uris),
             name="RIS-PACS report sender",
         ),
