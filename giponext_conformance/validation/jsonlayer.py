@@ -4,8 +4,9 @@ FHIR JSON is strict JSON (RFC 8259) with a few extra constraints: the top level
 is an object, a member name appears once per object, and `null` appears only
 inside an array of primitives whose `_name` sibling array carries extensions
 at the same index. Numbers with a fraction are kept as Decimal, so a value
-such as 36.150 keeps its digits. Every finding here uses rule TRN-06; a byte
-order mark is a warning, everything else an error.
+such as 36.150 keeps its digits. Findings use rule TRN-06 (a byte order mark
+is a warning, everything else an error), except misplaced nulls. A null is
+valid JSON, so it is reported as a base finding of rule TRN-09.
 """
 
 from __future__ import annotations
@@ -280,11 +281,16 @@ def tree_findings(resource: dict, duplicates: dict | None = None) -> list[Findin
     return findings
 
 
+def _null_error(diagnostics: str, expression: str) -> Finding:
+    # A null is well-formed JSON, so it breaks the FHIR base rule (TRN-09) and
+    # not TRN-06, and it answers 400 like other base errors.
+    return Finding("TRN-09", "error", "invalid", expression, diagnostics, "base")
+
+
 def _null_finding(root, location):
-    return _error(
+    return _null_error(
         "The value is null; FHIR JSON leaves an element out instead of sending null.",
         fhirpath(root, location),
-        code="invalid",
     )
 
 
@@ -304,11 +310,10 @@ def _check_array_nulls(root, parent, key, value, location, findings):
         )
         if not aligned:
             findings.append(
-                _error(
+                _null_error(
                     f"The array item is null; null is allowed only in an array of "
                     f"primitives whose {partner_key!r} array has an entry at the "
                     "same index.",
                     fhirpath(root, location + (key, index)),
-                    code="invalid",
                 )
             )
