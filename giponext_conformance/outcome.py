@@ -55,7 +55,9 @@ HARNESS_OPTIONS = [
         " throwaway CA whose file is printed)",
         metavar="PATH",
     ),
-    HarnessOption("--giponext-key", "private key of --giponext-cert (PEM)", metavar="PATH"),
+    HarnessOption(
+        "--giponext-key", "private key of --giponext-cert (PEM)", metavar="PATH"
+    ),
     HarnessOption(
         "--giponext-public-url",
         "base URL the RIS-PACS reaches the GipoNext endpoint at, when not the"
@@ -108,7 +110,9 @@ def check_run_options(args) -> None:
 
     if args.report_quirk:
         if args.ris_url:
-            raise UsageError("--report-quirk applies to the bundled mock only; drop --ris-url")
+            raise UsageError(
+                "--report-quirk applies to the bundled mock only; drop --ris-url"
+            )
         try:
             check_report_quirks(args.report_quirk)
         except ValueError as error:
@@ -272,7 +276,7 @@ def _attach_bundled_sender(config, ris_app, endpoint: GipoNextEndpoint) -> None:
 
 @pytest.fixture
 def giponext(giponext_endpoint, scenario_deadline):
-    """A FhirClient for the tenant's FHIR base on the GipoNext endpoint, with its API key."""
+    """A FhirClient for the tenant's FHIR base on the GipoNext endpoint."""
     from giponext_conformance.client import BearerToken, FhirClient
 
     ca_bundle = giponext_endpoint.ca_path

@@ -46,7 +46,9 @@ def parse_listen(text: str) -> tuple[str, int]:
     host, separator, port_text = text.rpartition(":")
     host = host.strip("[]")
     if not separator or not host or not port_text.isdigit():
-        raise UsageError(f"--giponext-listen {text!r} must be HOST:PORT, e.g. 127.0.0.1:8443")
+        raise UsageError(
+            f"--giponext-listen {text!r} must be HOST:PORT, e.g. 127.0.0.1:8443"
+        )
     port = int(port_text)
     if port > 65535:
         raise UsageError(f"--giponext-listen port {port} is outside 0-65535")
@@ -123,7 +125,12 @@ class GipoNextEndpoint:
             # An address given explicitly for the vendor is an explicit
             # request to listen beyond loopback.
             self.server = start_server(
-                self.app, host, port, cert, key, allow_non_loopback=not is_loopback(host)
+                self.app,
+                host,
+                port,
+                cert,
+                key,
+                allow_non_loopback=not is_loopback(host),
             )
         except BaseException:
             self.stop()
@@ -137,7 +144,9 @@ class GipoNextEndpoint:
         self.folder = Path(tempfile.mkdtemp(prefix="giponext-endpoint-"))
         cert, key = self.settings.cert, self.settings.key
         if (cert is None) != (key is None):
-            raise UsageError("--giponext-cert and --giponext-key must be given together")
+            raise UsageError(
+                "--giponext-cert and --giponext-key must be given together"
+            )
         if cert is not None:
             for path in (cert, key):
                 if not os.access(path, os.R_OK):
@@ -178,7 +187,9 @@ class GipoNextEndpoint:
             self.folder = None
 
 
-def run_trigger(command: str, order_id: str, patient_id: str, timeout=TRIGGER_TIMEOUT) -> str:
+def run_trigger(
+    command: str, order_id: str, patient_id: str, timeout=TRIGGER_TIMEOUT
+) -> str:
     """Run the vendor's trigger command without a shell; return a one-line result.
 
     The order and patient ids are in the environment as GIPONEXT_ORDER_ID and
@@ -189,22 +200,38 @@ def run_trigger(command: str, order_id: str, patient_id: str, timeout=TRIGGER_TI
     try:
         words = shlex.split(command)
     except ValueError as error:
-        raise UsageError(f"--outcome-trigger {command!r} cannot be split: {error}") from None
+        raise UsageError(
+            f"--outcome-trigger {command!r} cannot be split: {error}"
+        ) from None
     if not words:
         raise UsageError("--outcome-trigger is empty")
-    words = [word.replace("{order_id}", order_id).replace("{patient_id}", patient_id) for word in words]
-    environment = {**os.environ, "GIPONEXT_ORDER_ID": order_id, "GIPONEXT_PATIENT_ID": patient_id}
+    words = [
+        word.replace("{order_id}", order_id).replace("{patient_id}", patient_id)
+        for word in words
+    ]
+    environment = {
+        **os.environ,
+        "GIPONEXT_ORDER_ID": order_id,
+        "GIPONEXT_PATIENT_ID": patient_id,
+    }
 
     try:
         completed = subprocess.run(
-            words, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+            words,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except FileNotFoundError:
         return f"trigger command {words[0]!r} was not found"
     except subprocess.TimeoutExpired:
         return f"trigger command {words[0]!r} timed out after {timeout:g} s"
 
-    output = redact_text((completed.stdout + completed.stderr).strip())[-TRIGGER_OUTPUT_LIMIT:]
+    output = redact_text((completed.stdout + completed.stderr).strip())[
+        -TRIGGER_OUTPUT_LIMIT:
+    ]
     logger.info("trigger command %s exited with %s", words[0], completed.returncode)
     if completed.returncode != 0:
         return f"trigger command exited with status {completed.returncode}: {output}"
@@ -229,7 +256,10 @@ def wait_for_report(
 
     def progress(elapsed):
         rejected = _rejected_since(endpoint, started)
-        line = f"waiting for the report of ProcedureRequest/{order_id}: {elapsed:.0f} of {timeout:g} s"
+        line = (
+            f"waiting for the report of ProcedureRequest/{order_id}:"
+            f" {elapsed:.0f} of {timeout:g} s"
+        )
         if rejected:
             line += f"; meanwhile rejected: {rejected}"
         report(line)

@@ -1,7 +1,8 @@
 """Steps of the outcome flow: after the intake the RIS-PACS delivers a report.
 
 Phrases offered:
-    Given GipoNext answers the first delivery of each report with {status:d} and Retry-After {seconds:d} seconds
+    Given GipoNext answers the first delivery of each report with {status:d}
+        and Retry-After {seconds:d} seconds (one phrase)
     Given GipoNext has sent a new patient and order to the RIS-PACS
     When the RIS-PACS delivers the report of the order
     Then GipoNext receives a report for the order that meets every report rule
@@ -57,7 +58,10 @@ def busy_giponext(request, giponext_endpoint, status, seconds):
     request.addfinalizer(lambda: faults.pop(giponext_endpoint.tenant, None))
 
 
-@given("GipoNext has sent a new patient and order to the RIS-PACS", target_fixture="outcome_order")
+@given(
+    "GipoNext has sent a new patient and order to the RIS-PACS",
+    target_fixture="outcome_order",
+)
 def intake_sent(ris, giponext_endpoint, intake):
     patient, order, _doctors = intake
     giponext_endpoint.register_order(order, patient)
@@ -68,7 +72,8 @@ def intake_sent(ris, giponext_endpoint, intake):
     if patient_answer.status not in (200, 201) or order_answer.status not in (200, 201):
         pytest.skip(
             "the intake failed, so no report can follow: "
-            f"Patient {patient_answer.describe()}; ProcedureRequest {order_answer.describe()}"
+            f"Patient {patient_answer.describe()};"
+            f" ProcedureRequest {order_answer.describe()}"
         )
     return OutcomeOrder(patient, order, after_seq)
 
@@ -87,7 +92,9 @@ def wait_for_delivery(request, giponext_endpoint, outcome_order):
         announce(config, [result])
 
     timeout = config.getoption("outcome_timeout")
-    progress = (lambda line: announce(config, [line])) if external else (lambda line: None)
+    progress = (
+        (lambda line: announce(config, [line])) if external else (lambda line: None)
+    )
     delivery = wait_for_report(
         giponext_endpoint, order_id, outcome_order.after_seq, timeout, progress
     )
@@ -121,7 +128,9 @@ def _record_all(verdicts, checks) -> None:
 def report_meets_rules(verdicts, giponext_endpoint, outcome_order, delivered):
     from giponext_conformance.mocks.giponext.judge import judge_delivery
 
-    checks = judge_delivery(delivered, outcome_order.order["id"], giponext_endpoint.tenant)
+    checks = judge_delivery(
+        delivered, outcome_order.order["id"], giponext_endpoint.tenant
+    )
     _record_all(verdicts, checks)
 
 
@@ -130,7 +139,9 @@ def retried_politely(verdicts, giponext_endpoint, delivered):
     from giponext_conformance.mocks.giponext.judge import judge_retries
 
     if delivered is None:
-        verdicts.check("GAUTH-06", False, "expected a delivered report, found none in time")
+        verdicts.check(
+            "GAUTH-06", False, "expected a delivered report, found none in time"
+        )
         return
     time.sleep(DUPLICATE_WATCH)
     behaviour = giponext_endpoint.mock.retry_behaviour(

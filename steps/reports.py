@@ -113,7 +113,10 @@ def conformant_report(sent):
     return copy.deepcopy(sent.report)
 
 
-@given("a conformant report for an order GipoNext never sent", target_fixture="report_payload")
+@given(
+    "a conformant report for an order GipoNext never sent",
+    target_fixture="report_payload",
+)
 def report_for_unknown_order(sent):
     report = copy.deepcopy(sent.report)
     report["basedOn"] = [{"reference": f"ProcedureRequest/{sent.order['id']}X9"}]
@@ -149,7 +152,9 @@ def breaking_report(sent, rule, scenario_seed):
 @given("GipoNext holds a report for the order", target_fixture="held")
 def held_report(giponext, sent):
     created = giponext.post(REPORTS, sent.report)
-    assert created.status == 201, f"setup: expected 201 for the report, {created.describe()}"
+    assert created.status == 201, (
+        f"setup: expected 201 for the report, {created.describe()}"
+    )
     return copy.deepcopy(sent.report)
 
 
@@ -157,7 +162,9 @@ def held_report(giponext, sent):
 def corrected_meanwhile(giponext, held):
     other = {**held, "status": "amended"}
     answer = giponext.put(f"{REPORTS}/{held['id']}", other)
-    assert answer.status == 200, f"setup: expected 200 for the correction, {answer.describe()}"
+    assert answer.status == 200, (
+        f"setup: expected 200 for the correction, {answer.describe()}"
+    )
 
 
 # --- When ----------------------------------------------------------------------
@@ -169,7 +176,9 @@ def send_report(giponext, report_payload):
     return giponext.post(REPORTS, body, content_type)
 
 
-@when("the RIS-PACS sends the report to GipoNext again", target_fixture="report_response")
+@when(
+    "the RIS-PACS sends the report to GipoNext again", target_fixture="report_response"
+)
 def send_report_again(giponext, held):
     return giponext.post(REPORTS, {**held, "conclusion": "Second delivery."})
 
@@ -207,7 +216,9 @@ def send_as_plain_json(giponext, report_payload):
 )
 def send_under_other_tenant(giponext, giponext_endpoint, report_payload):
     other, _key = giponext_endpoint.mock.add_tenant()
-    return giponext.post(f"{giponext_endpoint.server.url}/fhir/r3/{other}/{REPORTS}", report_payload)
+    return giponext.post(
+        f"{giponext_endpoint.server.url}/fhir/r3/{other}/{REPORTS}", report_payload
+    )
 
 
 @when(
@@ -219,14 +230,19 @@ def send_under_unknown_tenant(giponext, giponext_endpoint, report_payload):
     return giponext.post(url, report_payload)
 
 
-@when("the RIS-PACS sends GipoNext a body over its size limit", target_fixture="report_response")
+@when(
+    "the RIS-PACS sends GipoNext a body over its size limit",
+    target_fixture="report_response",
+)
 def send_oversized(giponext, giponext_endpoint):
     limit = giponext_endpoint.mock.config.max_body_bytes
     return giponext.post(REPORTS, b" " * (limit + 1), FHIR_JSON)
 
 
 @when(
-    parsers.parse("the RIS-PACS corrects the report naming the current version as a {form} ETag"),
+    parsers.parse(
+        "the RIS-PACS corrects the report naming the current version as a {form} ETag"
+    ),
     target_fixture="report_response",
 )
 def correct_current(giponext, held, form):
@@ -235,10 +251,15 @@ def correct_current(giponext, held, form):
     return giponext.put(f"{REPORTS}/{held['id']}", corrected, headers={"If-Match": tag})
 
 
-@when("the RIS-PACS corrects the report naming the version it read", target_fixture="report_response")
+@when(
+    "the RIS-PACS corrects the report naming the version it read",
+    target_fixture="report_response",
+)
 def correct_outdated(giponext, held):
     corrected = {**held, "status": "corrected"}
-    return giponext.put(f"{REPORTS}/{held['id']}", corrected, headers={"If-Match": 'W/"1"'})
+    return giponext.put(
+        f"{REPORTS}/{held['id']}", corrected, headers={"If-Match": 'W/"1"'}
+    )
 
 
 @when("the RIS-PACS withdraws the report", target_fixture="report_response")
@@ -256,7 +277,8 @@ def accepts_report(verdicts, report_response, report_payload):
     verdicts.check(
         "DR-01",
         report_response.status == 201 and expected_path in location,
-        f"expected 201 with Location ending {expected_path}; {report_response.describe()}"
+        f"expected 201 with Location ending {expected_path};"
+        f" {report_response.describe()}"
         f" with Location {location or 'missing'}",
     )
     etag = report_response.headers.get("ETag")
@@ -277,7 +299,9 @@ def accepts_with_warning(verdicts, report_response, rule):
 @then("GipoNext returns the report it stored")
 def returns_stored(verdicts, giponext, report_payload):
     answer = giponext.get(f"{REPORTS}/{report_payload['id']}")
-    stored = {key: value for key, value in (answer.resource or {}).items() if key != "meta"}
+    stored = {
+        key: value for key, value in (answer.resource or {}).items() if key != "meta"
+    }
     verdicts.check(
         "DR-01",
         answer.status == 200 and stored == report_payload,
@@ -320,7 +344,8 @@ def stores_correction(verdicts, giponext, held, report_response):
     verdicts.check(
         "DR-01",
         report_response.status == 200 and etag == 'W/"2"',
-        f'expected 200 with ETag W/"2"; {report_response.describe()} with ETag {etag!r}',
+        f'expected 200 with ETag W/"2"; {report_response.describe()}'
+        f" with ETag {etag!r}",
     )
     answer, version = _stored_version(giponext, held)
     status = (answer.resource or {}).get("status")

@@ -121,7 +121,8 @@ def add_giponext_parser(mocks) -> None:
         "--max-body-bytes",
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
-        help=f"largest request body accepted, in bytes (default {DEFAULT_MAX_BODY_BYTES})",
+        help="largest request body accepted, in bytes"
+        f" (default {DEFAULT_MAX_BODY_BYTES})",
     )
     parser.set_defaults(handler=run_giponext)
 
@@ -186,7 +187,9 @@ def register_example(mock, tenant: str, directory: Path) -> tuple[dict, dict, Pa
     return patient, order, report_path
 
 
-def print_banner(url, tenant, api_key, ca_path, order=None, patient=None, report_path=None):
+def print_banner(
+    url, tenant, api_key, ca_path, order=None, patient=None, report_path=None
+):
     """Print what a RIS-PACS must configure, and a curl command for the example."""
     fhir_base = f"{url}/fhir/r3/{tenant}"
     print(f"GipoNext base URL: {url}", flush=True)
@@ -195,7 +198,8 @@ def print_banner(url, tenant, api_key, ca_path, order=None, patient=None, report
     print(f"Reports endpoint: {fhir_base}/DiagnosticReport", flush=True)
     if order is not None:
         print(
-            f"Example order: ProcedureRequest/{order['id']} for Patient/{patient['id']}",
+            f"Example order: ProcedureRequest/{order['id']}"
+            f" for Patient/{patient['id']}",
             flush=True,
         )
     if report_path is not None:

@@ -50,7 +50,9 @@ def _add_common(parser) -> None:
     parser.add_argument(
         "--db", type=Path, required=True, help="SQLite file of the GipoNext mock"
     )
-    parser.add_argument("--tenant", metavar="USERID", help="only this tenant's requests")
+    parser.add_argument(
+        "--tenant", metavar="USERID", help="only this tenant's requests"
+    )
 
 
 def _entries(args, limit=None):
@@ -63,7 +65,9 @@ def _entries(args, limit=None):
     try:
         store, journal = open_journal(args.db)
     except sqlite3.Error as error:
-        raise InputFileError(f"cannot read {args.db} as a mock database: {error}") from None
+        raise InputFileError(
+            f"cannot read {args.db} as a mock database: {error}"
+        ) from None
     try:
         return journal.entries(tenant=args.tenant, limit=limit)
     finally:

@@ -83,10 +83,14 @@ class GipoNextMock:
         settings = self.config.tenants.setdefault(tenant_id, TenantConfig())
         if api_key not in settings.api_keys:
             settings.api_keys.append(api_key)
-        settings.doctors.extend(code for code in doctors if code not in settings.doctors)
+        settings.doctors.extend(
+            code for code in doctors if code not in settings.doctors
+        )
         return tenant_id, api_key
 
-    def register_order(self, tenant: str, procedure_request: dict, patient=None) -> Order:
+    def register_order(
+        self, tenant: str, procedure_request: dict, patient=None
+    ) -> Order:
         """Record an order sent to the RIS-PACS, so reports can reference it."""
         return self.state.register_order(tenant, procedure_request, patient)
 
@@ -189,9 +193,15 @@ def _install_hooks(app: Flask) -> None:
 
     @app.after_request
     def journal_and_log(response):
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        elapsed_ms = (
+            time.perf_counter() - g.get("started", time.perf_counter())
+        ) * 1000
         logger.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
         )
         _journal(app, response, elapsed_ms)
         return response

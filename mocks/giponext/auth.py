@@ -97,7 +97,9 @@ def resolve_credential(config: GipoNextConfig, authorization: str | None) -> Tok
     )
 
 
-def authorize_tenant(config: GipoNextConfig, credential: TokenInfo, user_id: str) -> None:
+def authorize_tenant(
+    config: GipoNextConfig, credential: TokenInfo, user_id: str
+) -> None:
     """Check that the credential may act for `user_id` on reports, else raise."""
     if user_id not in config.tenants:
         raise AuthError(

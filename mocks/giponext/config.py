@@ -49,7 +49,9 @@ class DeliveryFault:
 
     def __post_init__(self):
         if self.status not in (429, 503):
-            raise ValueError(f"delivery fault status must be 429 or 503, not {self.status}")
+            raise ValueError(
+                f"delivery fault status must be 429 or 503, not {self.status}"
+            )
         if self.retry_after < 0 or self.times < 1:
             raise ValueError("retry_after must be >= 0 and times >= 1")
 

@@ -37,7 +37,7 @@ def check_id(report: dict, existing: list[Finding]) -> list[Finding]:
 def check_orders(
     report: dict, find_order: Callable[[str], Order | None], existing: list[Finding]
 ) -> tuple[list[Finding], list[Order]]:
-    """Check basedOn against the tenant's orders; return findings and the orders found."""
+    """Check basedOn against the tenant's orders; return findings and orders found."""
     findings = []
     orders = []
     based_on = report.get("basedOn") if isinstance(report.get("basedOn"), list) else []

@@ -120,7 +120,7 @@ def parse_if_match(value: str | None) -> str | None:
     raise HttpProblem(
         400,
         "invalid",
-        f"If-Match {value!r} is not an entity tag: send W/\"<versionId>\" as"
+        f'If-Match {value!r} is not an entity tag: send W/"<versionId>" as'
         " returned in ETag",
         "DR-01",
     )

@@ -121,7 +121,9 @@ class Journal:
             )
             return cursor.lastrowid
 
-    def entries(self, *, tenant=None, after_seq: int = 0, limit=None) -> list[JournalEntry]:
+    def entries(
+        self, *, tenant=None, after_seq: int = 0, limit=None
+    ) -> list[JournalEntry]:
         """Return entries in arrival order, optionally for one tenant."""
         query = (
             "SELECT seq, started, duration_ms, method, url, status, verdict, tenant,"

@@ -55,7 +55,9 @@ def _describe(issues: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def judge_delivery(delivery: Delivery | None, order_id: str, tenant: str) -> list[RuleCheck]:
+def judge_delivery(
+    delivery: Delivery | None, order_id: str, tenant: str
+) -> list[RuleCheck]:
     """Return the checks for the first report delivered after an intake.
 
     `delivery` None means no report arrived in time: FLOW-02 fails and no
@@ -141,7 +143,9 @@ def _finding_checks(delivery: Delivery) -> list[RuleCheck]:
     checks = []
     for rule in sorted(set(REPORT_RULES[1:]) | grouped.keys()):
         issues = grouped.get(rule, [])
-        errors = [issue for issue in issues if issue.get("severity") in ("error", "fatal")]
+        errors = [
+            issue for issue in issues if issue.get("severity") in ("error", "fatal")
+        ]
         warnings = [issue for issue in issues if issue.get("severity") == "warning"]
         if errors:
             message = (
@@ -152,7 +156,9 @@ def _finding_checks(delivery: Delivery) -> list[RuleCheck]:
         elif warnings:
             checks.append(RuleCheck(rule, False, _describe(warnings), warning=True))
         else:
-            checks.append(RuleCheck(rule, True, f"report {delivery.report_id}: no issue"))
+            checks.append(
+                RuleCheck(rule, True, f"report {delivery.report_id}: no issue")
+            )
     return checks
 
 

@@ -63,7 +63,9 @@ def _authenticate(user_id: str) -> str:
 
 def _location(user_id: str, report_id: str, version_id) -> str:
     base = (_mock().config.public_url or request.host_url).rstrip("/")
-    return f"{base}/fhir/r3/{user_id}/DiagnosticReport/{report_id}/_history/{version_id}"
+    return (
+        f"{base}/fhir/r3/{user_id}/DiagnosticReport/{report_id}/_history/{version_id}"
+    )
 
 
 def _version_headers(user_id: str, stored: dict) -> dict:
@@ -82,7 +84,9 @@ def _findings_response(status: int, findings: list[Finding], headers=None):
 
 def _problem_response(status, code, diagnostics, rule=None, headers=None):
     g.findings = simple_outcome("error", code, diagnostics, rule)["issue"]
-    return fhir_response(simple_outcome("error", code, diagnostics, rule), status, headers)
+    return fhir_response(
+        simple_outcome("error", code, diagnostics, rule), status, headers
+    )
 
 
 def _success_body(stored: dict, findings: list[Finding]):
@@ -129,9 +133,14 @@ def _judge(tenant: str, body: bytes):
         return result.http_status or 400, result.resource, findings
 
     mock = _mock()
-    doctors = known_doctors(mock.config.tenants[tenant].doctors, mock.state.orders(tenant))
+    doctors = known_doctors(
+        mock.config.tenants[tenant].doctors, mock.state.orders(tenant)
+    )
     findings += cross_check(
-        result.resource, lambda order_id: mock.state.order(tenant, order_id), doctors, findings
+        result.resource,
+        lambda order_id: mock.state.order(tenant, order_id),
+        doctors,
+        findings,
     )
     if any(finding.is_error for finding in findings):
         return result.http_status or 422, result.resource, findings
@@ -196,8 +205,14 @@ def create_report(user_id):
     issues = [finding.to_issue() for finding in findings]
     if status is not None:
         mock.state.record_delivery(
-            tenant, "POST", status, report_id=report_id, report=report, body=text,
-            findings=issues, received_at=received_at,
+            tenant,
+            "POST",
+            status,
+            report_id=report_id,
+            report=report,
+            body=text,
+            findings=issues,
+            received_at=received_at,
         )
         return _findings_response(status, findings)
 
@@ -205,8 +220,14 @@ def create_report(user_id):
         stored = mock.state.create_report(tenant, report)
     except ReportExistsError:
         mock.state.record_delivery(
-            tenant, "POST", 409, report_id=report_id, report=report, body=text,
-            findings=issues, received_at=received_at,
+            tenant,
+            "POST",
+            409,
+            report_id=report_id,
+            report=report,
+            body=text,
+            findings=issues,
+            received_at=received_at,
         )
         return _problem_response(
             409,
@@ -217,8 +238,14 @@ def create_report(user_id):
         )
 
     mock.state.record_delivery(
-        tenant, "POST", 201, report_id=report_id, report=report, body=text,
-        findings=issues, received_at=received_at,
+        tenant,
+        "POST",
+        201,
+        report_id=report_id,
+        report=report,
+        body=text,
+        findings=issues,
+        received_at=received_at,
     )
     headers = _version_headers(user_id, stored)
     headers["Location"] = headers.pop("Content-Location")
@@ -239,7 +266,10 @@ def read_report(user_id, report_id):
             410, "not-found", f"DiagnosticReport/{report_id} was withdrawn", "DR-01"
         )
     return _problem_response(
-        404, "not-found", f"DiagnosticReport/{report_id} is unknown to this tenant", "DR-01"
+        404,
+        "not-found",
+        f"DiagnosticReport/{report_id} is unknown to this tenant",
+        "DR-01",
     )
 
 
@@ -295,8 +325,14 @@ def correct_report(user_id, report_id):
     issues = [finding.to_issue() for finding in findings]
     if status is not None:
         mock.state.record_delivery(
-            tenant, "PUT", status, report_id=report_id, report=report, body=text,
-            findings=issues, received_at=received_at,
+            tenant,
+            "PUT",
+            status,
+            report_id=report_id,
+            report=report,
+            body=text,
+            findings=issues,
+            received_at=received_at,
         )
         return _findings_response(status, findings)
 
@@ -305,17 +341,31 @@ def correct_report(user_id, report_id):
     except (ReportNotFoundError, ReportGoneError, VersionConflictError) as error:
         response = _state_problem(error, report_id)
         mock.state.record_delivery(
-            tenant, "PUT", response.status_code, report_id=report_id, report=report,
-            body=text, findings=issues, received_at=received_at,
+            tenant,
+            "PUT",
+            response.status_code,
+            report_id=report_id,
+            report=report,
+            body=text,
+            findings=issues,
+            received_at=received_at,
         )
         return response
 
     mock.state.record_delivery(
-        tenant, "PUT", 200, report_id=report_id, report=report, body=text,
-        findings=issues, received_at=received_at,
+        tenant,
+        "PUT",
+        200,
+        report_id=report_id,
+        report=report,
+        body=text,
+        findings=issues,
+        received_at=received_at,
     )
     g.findings = issues
-    return fhir_response(_success_body(stored, findings), 200, _version_headers(user_id, stored))
+    return fhir_response(
+        _success_body(stored, findings), 200, _version_headers(user_id, stored)
+    )
 
 
 @blueprint.delete(f"{BASE}/<report_id>")
@@ -329,8 +379,9 @@ def withdraw_report(user_id, report_id):
         # FHIR makes a repeated delete harmless: it succeeds and changes nothing.
         return fhir_response(
             simple_outcome(
-                "information", "informational", f"DiagnosticReport/{report_id} was"
-                " already withdrawn"
+                "information",
+                "informational",
+                f"DiagnosticReport/{report_id} was already withdrawn",
             ),
             200,
         )
@@ -340,7 +391,10 @@ def withdraw_report(user_id, report_id):
     except (ReportNotFoundError, ReportGoneError, VersionConflictError) as error:
         response = _state_problem(error, report_id)
         mock.state.record_delivery(
-            tenant, "DELETE", response.status_code, report_id=report_id,
+            tenant,
+            "DELETE",
+            response.status_code,
+            report_id=report_id,
             received_at=received_at,
         )
         return response
@@ -380,6 +434,10 @@ def answer_http_problem(error: HttpProblem):
         # delivery attempt, so the outcome flow can judge it.
         report_id = (request.view_args or {}).get("report_id")
         _mock().state.record_delivery(
-            tenant, request.method, error.status, report_id=report_id, findings=g.findings
+            tenant,
+            request.method,
+            error.status,
+            report_id=report_id,
+            findings=g.findings,
         )
     return response

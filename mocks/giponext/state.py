@@ -81,7 +81,9 @@ class VersionConflictError(Exception):
     """An If-Match version that is not the current version."""
 
     def __init__(self, expected: str, current: int):
-        super().__init__(f"If-Match names version {expected}, the current one is {current}")
+        super().__init__(
+            f"If-Match names version {expected}, the current one is {current}"
+        )
         self.expected = expected
         self.current = current
 
@@ -154,7 +156,9 @@ def referenced_order_ids(report: dict | None) -> list[str]:
     ids = []
     for entry in report["basedOn"]:
         reference = entry.get("reference") if isinstance(entry, dict) else None
-        if isinstance(reference, str) and reference.startswith(PROCEDURE_REQUEST_PREFIX):
+        if isinstance(reference, str) and reference.startswith(
+            PROCEDURE_REQUEST_PREFIX
+        ):
             ids.append(reference[len(PROCEDURE_REQUEST_PREFIX) :])
     return ids
 
@@ -205,7 +209,9 @@ class GipoNextState:
 
     # -- orders ---------------------------------------------------------------
 
-    def register_order(self, tenant: str, procedure_request: dict, patient=None) -> Order:
+    def register_order(
+        self, tenant: str, procedure_request: dict, patient=None
+    ) -> Order:
         """Record a ProcedureRequest the harness sent for `tenant`.
 
         The patient id comes from `patient.id` when a Patient is given, else
@@ -250,7 +256,9 @@ class GipoNextState:
     def orders(self, tenant: str) -> list[Order]:
         rows = (
             self._read()
-            .execute("SELECT id FROM giponext_orders WHERE tenant = ? ORDER BY id", (tenant,))
+            .execute(
+                "SELECT id FROM giponext_orders WHERE tenant = ? ORDER BY id", (tenant,)
+            )
             .fetchall()
         )
         return [self.order(tenant, row[0]) for row in rows]
@@ -320,7 +328,9 @@ class GipoNextState:
             row = self._check_current(connection, tenant, report_id, if_match)
             return self._insert(connection, tenant, report_id, row[0] + 1, report)
 
-    def withdraw_report(self, tenant: str, report_id: str, if_match: str | None = None) -> int:
+    def withdraw_report(
+        self, tenant: str, report_id: str, if_match: str | None = None
+    ) -> int:
         """Record a withdrawal; return its version number."""
         with self.store.transaction() as connection:
             row = self._check_current(connection, tenant, report_id, if_match)
@@ -430,7 +440,9 @@ class GipoNextState:
         return [_delivery(row) for row in rows]
 
     def last_delivery_seq(self) -> int:
-        row = self._read().execute("SELECT MAX(seq) FROM giponext_deliveries").fetchone()
+        row = (
+            self._read().execute("SELECT MAX(seq) FROM giponext_deliveries").fetchone()
+        )
         return row[0] or 0
 
     def retry_behaviour(self, tenant: str, report_id: str) -> RetryBehaviour:

@@ -126,7 +126,7 @@ def _data_and_url(report, context):
 
 
 def _non_pdf(report, _context):
-    text = "Referto disponibile in formato testo.\n".encode()
+    text = b"Referto disponibile in formato testo.\n"
     for attachment in _attachments(report):
         attachment["data"] = base64.b64encode(text).decode("ascii")
 

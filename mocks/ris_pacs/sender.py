@@ -278,7 +278,8 @@ class ReportSender:
                     ),
                 )
             connection.execute(
-                "UPDATE ris_pacs_reports SET state = ?, updated_at = ? WHERE order_id = ?",
+                "UPDATE ris_pacs_reports SET state = ?, updated_at = ?"
+                " WHERE order_id = ?",
                 (SENDING, now_instant(), order_id),
             )
             return report, None

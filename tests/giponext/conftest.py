@@ -51,8 +51,16 @@ class GipoServer:
     def reports_url(self) -> str:
         return f"{self.url}/fhir/r3/{TENANT}/DiagnosticReport"
 
-    def request(self, method, path="", body=None, *, key=API_KEY, content_type=FHIR_JSON,
-                headers=None):
+    def request(
+        self,
+        method,
+        path="",
+        body=None,
+        *,
+        key=API_KEY,
+        content_type=FHIR_JSON,
+        headers=None,
+    ):
         sent = {}
         if key is not None:
             sent["Authorization"] = f"Bearer {key}"
@@ -69,7 +77,7 @@ class GipoServer:
 
 @pytest.fixture
 def giponext_server(giponext_tls, tmp_path):
-    """Return a factory starting a mock; every server started is stopped after the test."""
+    """Return a factory starting mocks; each one started stops after the test."""
     ca_path, cert_path, key_path = giponext_tls
     running = []
 
@@ -81,7 +89,9 @@ def giponext_server(giponext_tls, tmp_path):
             **config_fields,
         )
         app = create_app(config)
-        app.giponext.register_order(TENANT, resources.procedure_request, resources.patient)
+        app.giponext.register_order(
+            TENANT, resources.procedure_request, resources.patient
+        )
         server = start_server(app, cert_path=cert_path, key_path=key_path)
         session = requests.Session()
         session.trust_env = False

@@ -31,7 +31,11 @@ def test_same_if_match_has_one_winner(giponext_server):
     for round_number in range(1, ROUNDS + 1):
         tag = {"If-Match": f'W/"{round_number}"'}
         bodies = [
-            ("PUT", {**server.report, "status": "corrected", "conclusion": f"w{worker}"}, tag)
+            (
+                "PUT",
+                {**server.report, "status": "corrected", "conclusion": f"w{worker}"},
+                tag,
+            )
             for worker in range(WORKERS)
         ]
         statuses = _race(server, path, bodies)
@@ -74,7 +78,5 @@ def test_unconditional_updates_never_lost(giponext_server):
     assert statuses == [200] * WORKERS
     versions = server.mock.state.report_versions(TENANT, server.report["id"])
     assert [version for version, _withdrawn in versions] == list(range(1, WORKERS + 2))
-    conclusions = {
-        server.mock.state.report(TENANT, server.report["id"])["conclusion"]
-    }
+    conclusions = {server.mock.state.report(TENANT, server.report["id"])["conclusion"]}
     assert conclusions <= {f"w{worker}" for worker in range(WORKERS)}

@@ -6,8 +6,8 @@ from conftest import API_KEY, TENANT
 
 from giponext_conformance.mocks.giponext import TokenInfo
 
-OAUTH_TOKEN = "oauth-access-token-9f8e7d"
-NARROW_TOKEN = "oauth-token-without-reports"
+OAUTH_TOKEN = "oauth-access-token-9f8e7d"  # noqa: S105  # a test credential
+NARROW_TOKEN = "oauth-token-without-reports"  # noqa: S105  # a test credential
 
 
 def _resolver(token):
@@ -46,7 +46,10 @@ def test_basic_scheme_refused(giponext_server):
     server = giponext_server()
 
     answer = server.request(
-        "GET", f"/{server.report['id']}", key=None, headers={"Authorization": "Basic dTpw"}
+        "GET",
+        f"/{server.report['id']}",
+        key=None,
+        headers={"Authorization": "Basic dTpw"},
     )
 
     assert answer.status_code == 401
@@ -57,7 +60,10 @@ def test_scheme_name_case_insensitive(giponext_server):
     server = giponext_server()
 
     answer = server.request(
-        "POST", body=server.report, key=None, headers={"Authorization": f"bEaReR {API_KEY}"}
+        "POST",
+        body=server.report,
+        key=None,
+        headers={"Authorization": f"bEaReR {API_KEY}"},
     )
 
     assert answer.status_code == 201
@@ -70,7 +76,10 @@ def test_other_tenant_forbidden(giponext_server):
     answer = server.session.post(
         f"{server.url}/fhir/r3/{other}/DiagnosticReport",
         json=server.report,
-        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/fhir+json"},
+        headers={
+            "Authorization": f"Bearer {API_KEY}",
+            "Content-Type": "application/fhir+json",
+        },
         timeout=30,
     )
 

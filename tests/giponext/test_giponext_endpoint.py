@@ -8,7 +8,6 @@ import socket
 import ssl
 
 import pytest
-
 from conftest import API_KEY, FHIR_JSON, TENANT
 
 
@@ -61,7 +60,9 @@ def test_duplicate_post_conflicts(giponext_server):
 
     assert again.status_code == 409
     assert _rules(again) == ["DR-02"]
-    assert server.mock.state.report_versions(TENANT, server.report["id"]) == [(1, False)]
+    assert server.mock.state.report_versions(TENANT, server.report["id"]) == [
+        (1, False)
+    ]
 
 
 @pytest.mark.parametrize("if_match", ['W/"1"', '"1"', "*", None])
@@ -71,7 +72,9 @@ def test_put_with_current_version(giponext_server, if_match):
     corrected = {**server.report, "status": "corrected"}
     headers = {"If-Match": if_match} if if_match else {}
 
-    answer = server.request("PUT", f"/{server.report['id']}", corrected, headers=headers)
+    answer = server.request(
+        "PUT", f"/{server.report['id']}", corrected, headers=headers
+    )
 
     assert answer.status_code == 200
     assert answer.headers["ETag"] == 'W/"2"'
@@ -87,7 +90,10 @@ def test_put_with_stale_version_conflicts(giponext_server):
     server.request("PUT", path, {**server.report, "status": "amended"})
 
     stale = server.request(
-        "PUT", path, {**server.report, "status": "corrected"}, headers={"If-Match": 'W/"1"'}
+        "PUT",
+        path,
+        {**server.report, "status": "corrected"},
+        headers={"If-Match": 'W/"1"'},
     )
 
     assert stale.status_code == 409
@@ -100,7 +106,10 @@ def test_put_with_malformed_if_match(giponext_server):
     server.request("POST", body=server.report)
 
     answer = server.request(
-        "PUT", f"/{server.report['id']}", server.report, headers={"If-Match": "version one"}
+        "PUT",
+        f"/{server.report['id']}",
+        server.report,
+        headers={"If-Match": "version one"},
     )
 
     assert answer.status_code == 400
@@ -212,7 +221,9 @@ def test_order_doctors_are_known(giponext_server):
 def test_prefer_header_chooses_body(giponext_server):
     server = giponext_server()
 
-    minimal = server.request("POST", body=server.report, headers={"Prefer": "return=minimal"})
+    minimal = server.request(
+        "POST", body=server.report, headers={"Prefer": "return=minimal"}
+    )
     outcome = server.request(
         "PUT",
         f"/{server.report['id']}",
@@ -278,12 +289,14 @@ def _raw_chunked_post(server, body: bytes) -> tuple[int, bytes]:
         f"{len(body[i : i + 700]):x}\r\n".encode() + body[i : i + 700] + b"\r\n"
         for i in range(0, len(body), 700)
     )
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=host) as tls:
-            tls.sendall(head + chunks + b"0\r\n\r\n")
-            answer = b""
-            while data := tls.recv(65536):
-                answer += data
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        tls.sendall(head + chunks + b"0\r\n\r\n")
+        answer = b""
+        while data := tls.recv(65536):
+            answer += data
     status = int(answer.split(b" ", 2)[1])
     return status, answer.partition(b"\r\n\r\n")[2]
 

@@ -43,10 +43,13 @@ def test_journal_masks_api_key(giponext_server):
 
 def test_journal_survives_restart(tmp_path):
     db_path = tmp_path / "giponext.sqlite3"
-    config = GipoNextConfig(tenants={TENANT: TenantConfig([API_KEY])}, db_path=str(db_path))
+    config = GipoNextConfig(
+        tenants={TENANT: TenantConfig([API_KEY])}, db_path=str(db_path)
+    )
     first = create_app(config)
     first.test_client().get(
-        f"/fhir/r3/{TENANT}/DiagnosticReport/R1", headers={"Authorization": f"Bearer {API_KEY}"}
+        f"/fhir/r3/{TENANT}/DiagnosticReport/R1",
+        headers={"Authorization": f"Bearer {API_KEY}"},
     )
     first.giponext.close()
 
@@ -87,8 +90,16 @@ def test_journal_commands(giponext_server, tmp_path, capsys):
     listed = main(["journal", "list", "--db", str(db_path)])
     listing = capsys.readouterr().out
     exported = main(
-        ["journal", "export", "--db", str(db_path), "--format", "json",
-         "--output", str(tmp_path / "journal.json")]
+        [
+            "journal",
+            "export",
+            "--db",
+            str(db_path),
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "journal.json"),
+        ]
     )
     document = json.loads((tmp_path / "journal.json").read_text())
 

@@ -40,7 +40,15 @@ def _read_banner(process) -> dict[str, str]:
 def standalone(tmp_path):
     db_path = tmp_path / "standalone.sqlite3"
     process = subprocess.Popen(
-        [sys.executable, "-m", "giponext_conformance", "mock", "giponext", "--db", str(db_path)],
+        [
+            sys.executable,
+            "-m",
+            "giponext_conformance",
+            "mock",
+            "giponext",
+            "--db",
+            str(db_path),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -110,8 +118,12 @@ def test_hand_made_mistakes_get_actionable_messages(standalone):
     fhir = {"Content-Type": "application/fhir+json"}
 
     no_key = session.post(endpoint, json=report, timeout=30)
-    curl_default = session.post(endpoint, data=json.dumps(report), headers=key, timeout=30)
-    broken = session.post(endpoint, data=b'{"resourceType": ', headers=key | fhir, timeout=30)
+    curl_default = session.post(
+        endpoint, data=json.dumps(report), headers=key, timeout=30
+    )
+    broken = session.post(
+        endpoint, data=b'{"resourceType": ', headers=key | fhir, timeout=30
+    )
     unknown_order = session.post(
         endpoint,
         data=json.dumps(report | {"basedOn": [{"reference": "ProcedureRequest/XYZ"}]}),
@@ -134,8 +146,15 @@ def test_journal_lists_hand_made_requests(standalone):
     session.get(standalone["Reports endpoint"] + "/NOTHING", timeout=30)
 
     listed = subprocess.run(
-        [sys.executable, "-m", "giponext_conformance", "journal", "list", "--db",
-         standalone["db"]],
+        [
+            sys.executable,
+            "-m",
+            "giponext_conformance",
+            "journal",
+            "list",
+            "--db",
+            standalone["db"],
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -61,10 +61,17 @@ def vendor(tmp_path):
     port = _free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "giponext_conformance", "mock", "ris-pacs",
-            "--giponext-url", f"https://127.0.0.1:{port}/fhir/r3/{TENANT}",
-            "--giponext-ca-bundle", str(authority.ca_cert_path),
-            "--report-delay", "0.5",
+            sys.executable,
+            "-m",
+            "giponext_conformance",
+            "mock",
+            "ris-pacs",
+            "--giponext-url",
+            f"https://127.0.0.1:{port}/fhir/r3/{TENANT}",
+            "--giponext-ca-bundle",
+            str(authority.ca_cert_path),
+            "--report-delay",
+            "0.5",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -100,12 +107,30 @@ def _run(vendor, tmp_path, *extra, api_key=GIPONEXT_KEY):
     environment.pop("GIPONEXT_API_KEY", None)
     completed = subprocess.run(
         [
-            sys.executable, "-m", "giponext_conformance", "run",
-            "--ris-url", vendor["ris_url"], "--ca-bundle", vendor["ris_ca"],
-            "--outcome", "--giponext-listen", vendor["listen"],
-            "--giponext-cert", vendor["cert"], "--giponext-key", vendor["key"],
-            "--giponext-api-key", api_key, "--giponext-tenant", TENANT,
-            "--features", "outcome", "--report-dir", str(report_dir), *extra,
+            sys.executable,
+            "-m",
+            "giponext_conformance",
+            "run",
+            "--ris-url",
+            vendor["ris_url"],
+            "--ca-bundle",
+            vendor["ris_ca"],
+            "--outcome",
+            "--giponext-listen",
+            vendor["listen"],
+            "--giponext-cert",
+            vendor["cert"],
+            "--giponext-key",
+            vendor["key"],
+            "--giponext-api-key",
+            api_key,
+            "--giponext-tenant",
+            TENANT,
+            "--features",
+            "outcome",
+            "--report-dir",
+            str(report_dir),
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -118,7 +143,9 @@ def _run(vendor, tmp_path, *extra, api_key=GIPONEXT_KEY):
 
 
 def test_vendor_report_judged(vendor, tmp_path):
-    completed, report = _run(vendor, tmp_path, "--tags", "FLOW-02", "--outcome-timeout", "30")
+    completed, report = _run(
+        vendor, tmp_path, "--tags", "FLOW-02", "--outcome-timeout", "30"
+    )
 
     assert completed.returncode == 0, completed.stdout[-2000:]
     assert f"Tenant id (userId): {TENANT}" in completed.stdout
@@ -131,7 +158,12 @@ def test_vendor_report_judged(vendor, tmp_path):
 
 def test_vendor_timeout_is_not_run(vendor, tmp_path):
     completed, report = _run(
-        vendor, tmp_path, "--tags", "FLOW-02", "--outcome-timeout", "6",
+        vendor,
+        tmp_path,
+        "--tags",
+        "FLOW-02",
+        "--outcome-timeout",
+        "6",
         api_key="gpn_key_the_vendor_does_not_have_00",
     )
 
@@ -142,7 +174,9 @@ def test_vendor_timeout_is_not_run(vendor, tmp_path):
 
 
 def test_mock_scenarios_skipped_for_vendor(vendor, tmp_path):
-    completed, report = _run(vendor, tmp_path, "--tags", "MOCK and DR-05", "--outcome-timeout", "5")
+    completed, report = _run(
+        vendor, tmp_path, "--tags", "MOCK and DR-05", "--outcome-timeout", "5"
+    )
 
     assert completed.returncode == 0
     assert report["rules"]["DR-05"]["status"] == "not-run"
@@ -150,7 +184,9 @@ def test_mock_scenarios_skipped_for_vendor(vendor, tmp_path):
 
 
 def test_endpoint_wait_reports_progress():
-    endpoint = GipoNextEndpoint(EndpointSettings(tenant="t-wait", api_key="k" * 24)).start()
+    endpoint = GipoNextEndpoint(
+        EndpointSettings(tenant="t-wait", api_key="k" * 24)
+    ).start()
     lines = []
 
     def send_with_wrong_key():
@@ -169,7 +205,12 @@ def test_endpoint_wait_reports_progress():
     try:
         sender.start()
         found = wait_for_report(
-            endpoint, "ORDER-1", endpoint.last_seq(), 1.5, lines.append, progress_every=0.5
+            endpoint,
+            "ORDER-1",
+            endpoint.last_seq(),
+            1.5,
+            lines.append,
+            progress_every=0.5,
         )
         sender.join()
     finally:
@@ -198,8 +239,9 @@ def test_banner_lines_name_configuration():
 
 def test_trigger_gets_order_ids():
     command = (
-        f"{sys.executable} -c \"import os,sys; "
-        "print(os.environ['GIPONEXT_ORDER_ID'], os.environ['GIPONEXT_PATIENT_ID'], sys.argv[1])\""
+        f'{sys.executable} -c "import os,sys; '
+        "e = os.environ; "
+        "print(e['GIPONEXT_ORDER_ID'], e['GIPONEXT_PATIENT_ID'], sys.argv[1])\""
         " {order_id}"
     )
 

@@ -41,7 +41,9 @@ def _failing_rules(giponext_server, tmp_path, quirks) -> tuple[set[str], str]:
     if result.report_id is not None:
         behaviour = server.mock.retry_behaviour(TENANT, result.report_id)
         checks.append(judge_retries(behaviour, result.report_id))
-    messages = "; ".join(f"{check.rule}: {check.message}" for check in checks if not check.ok)
+    messages = "; ".join(
+        f"{check.rule}: {check.message}" for check in checks if not check.ok
+    )
     return failing_rules(checks), messages
 
 

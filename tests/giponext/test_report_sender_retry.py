@@ -1,4 +1,4 @@
-"""The RIS-PACS report sender: Retry-After, bounded attempts, one delivery per report."""
+"""The RIS-PACS report sender: Retry-After, bounded attempts, one delivery each."""
 
 from __future__ import annotations
 
