@@ -1,7 +1,7 @@
 """Redaction of Allure results: step parameters, failure details and attachments.
 
 allure-pytest-bdd records every argument of a step function as a step
-parameter, using the argument's repr, so an object that holds a credential
+parameter, using the argument's repr, so an object that contains a credential
 would write it into the results. This pytest plugin (its own pytest11 entry
 point) registers an Allure reporter hook that runs before the file writer
 and masks secrets (redact.py) in parameter values and failure messages, and

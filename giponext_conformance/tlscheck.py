@@ -2,12 +2,12 @@
 
 `check_tls(url, ca_bundle)` opens one TLS connection, reads the certificates
 the server sends and judges them offline, so that each problem becomes its
-own finding: plain HTTP, an expired (or not yet valid) certificate, a
-certificate for another name, a chain missing its intermediate certificate,
-and a certificate from a CA outside the bundle. A server that OpenSSL would
+own finding. The findings are plain HTTP, an expired (or not yet valid)
+certificate, a certificate for another name, a chain missing its intermediate
+certificate, and a certificate from a CA outside the bundle. A server that OpenSSL would
 reject for one reason is still checked for the others.
 
-`redirect_finding` reports a 3xx answer from a FHIR endpoint; the harness
+`redirect_finding` reports a 3xx response from a FHIR endpoint; the harness
 never follows redirects, so no credential reaches the redirect target.
 """
 
@@ -239,7 +239,7 @@ def _chain_findings(chain, bundle, now: datetime) -> list[Finding]:
 
     top = chain[-1]
     known = [cert for cert in bundle if cert.subject == top.issuer]
-    # When the bundle holds the issuer as an intermediate, clients that have
+    # When the bundle contains the issuer as an intermediate, clients that have
     # it cached succeed and every other client fails.
     completable = (
         known
@@ -325,7 +325,7 @@ def check_tls(
 
 
 def redirect_finding(method: str, url: str, status: int, location: str | None):
-    """Return a TRN-01 finding for a 3xx answer of a FHIR endpoint, else None.
+    """Return a TRN-01 finding for a 3xx response of a FHIR endpoint, else None.
 
     The harness does not follow redirects, so the credential of the request
     is never sent to `location`; a redirect to plain HTTP is an error, any

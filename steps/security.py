@@ -2,7 +2,7 @@
 
 Each scenario starts its own GipoNext mock over TLS with a throwaway CA, two
 tenants, one test user per tenant and, where asked, a rate limit; the user
-signs in and answers the consent or device page over HTTP like a person.
+signs in and fills in the consent or device page over HTTP like a person.
 
 Phrases offered:
     Given a GipoNext endpoint with its authorization server

@@ -101,7 +101,7 @@ def _screenshot(page, tmp_path, name) -> Path:
 
 def _new_page(browser):
     # ignore_https_errors only because the CA exists for this test alone and
-    # Chromium cannot be told to trust one CA file; every requests-based
+    # Chromium has no option to trust one CA file; every requests-based
     # call below verifies against that CA.
     context = browser.new_context(ignore_https_errors=True)
     return context, context.new_page()

@@ -10,7 +10,7 @@ a token does not use up report deliveries. Sign-in pages are not limited.
 A refused request gets 429, `Retry-After` in whole seconds until the oldest
 counted request leaves the window, and a JSON body
 `{"error": "rate_limit_exceeded", "message": ...}`. It passes through the
-mock's after-request hook, so the audit journal records it like any answer.
+mock's after-request hook, so the audit journal records it like any response.
 """
 
 from __future__ import annotations

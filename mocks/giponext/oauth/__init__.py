@@ -4,7 +4,7 @@ Built on Authlib: authorization code with PKCE (S256 only) through real
 login and consent pages, the device authorization grant (RFC 8628) with its
 verification page, rotating refresh tokens with reuse detection, and
 revocation (RFC 7009). The client-credentials grant is not registered, so
-the token endpoint answers it with `unsupported_grant_type`.
+the token endpoint returns `unsupported_grant_type` for it.
 
     provider = install_oauth(app, store, default_settings(["tenant-a"]))
     config.token_resolvers.append(provider.resolve_access_token)

@@ -1,8 +1,9 @@
 """Grants and endpoints of the authorization server, on Authlib's classes.
 
-Each class fills in the storage hooks that Authlib leaves to the application;
-the protocol checks themselves (client authentication, redirect URI, PKCE
-comparison, device polling errors, RFC 7009 responses) are Authlib's.
+Each class fills in the storage hooks that Authlib leaves to the application.
+The protocol checks themselves are Authlib's: client authentication, the
+redirect URI, the PKCE comparison, device polling errors and the RFC 7009
+responses.
 `self.server` is the GipoNextAuthorizationServer, which carries the storage
 and the settings.
 """

@@ -37,12 +37,12 @@ logger = logging.getLogger(__name__)
 # Seconds for one HTTP exchange with the authorization server.
 TIMEOUT = 10
 
-# Seconds that RFC 8628 3.5 tells a client to add to its interval on slow_down.
+# Seconds that RFC 8628 3.5 requires a client to add to its interval on slow_down.
 SLOW_DOWN_STEP = 5
 
 
 class OAuthFlowError(Exception):
-    """A page or endpoint that did not answer as the flow expects."""
+    """A page or endpoint that did not respond as the flow expects."""
 
 
 # -- HTML forms -----------------------------------------------------------------
@@ -101,7 +101,7 @@ def _form_posting_to(page: requests.Response, fragment: str) -> Form | None:
 
 
 class ScriptedUser:
-    """A test user who signs in and answers consent pages like a person would.
+    """A test user who signs in and fills in consent pages like a person would.
 
     `verify` is what requests takes: True, or the path of the CA bundle that
     signed the mock's certificate. It is never False.
@@ -188,7 +188,7 @@ class ScriptedUser:
     def approve_device(
         self, verification_uri: str, user_code: str, scopes=None, *, allow=True
     ):
-        """Enter the user code, sign in and answer the consent page.
+        """Enter the user code, sign in and submit the consent page.
 
         Returns True when the server confirms the device is connected.
         """

@@ -31,8 +31,8 @@ DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 PASSWORD_VARIABLE = "GIPONEXT_OAUTH_PASSWORD"  # noqa: S105  # a variable name
 CLIENT_SECRET_VARIABLE = "GIPONEXT_OAUTH_CLIENT_SECRET"  # noqa: S105  # a variable name
 
-# The grants the mock supports. client_credentials is deliberately absent:
-# GipoNext answers it with unsupported_grant_type.
+# The grants the mock supports. client_credentials is deliberately absent, so
+# the token endpoint returns unsupported_grant_type for it.
 SUPPORTED_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE)
 
 

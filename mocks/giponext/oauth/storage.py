@@ -1,8 +1,8 @@
 """SQLite tables of the authorization server, on the mock's resource store.
 
 Codes and tokens are stored as SHA-256 digests, never as issued, so the
-database file of a run holds no usable credential; passwords are stored as
-salted hashes. Every method runs in one transaction of the store.
+database file of a run contains no usable credential. Passwords are stored
+as salted hashes. Every method runs in one transaction of the store.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def _check_csrf() -> None:
     sent = request.form.get("csrf_token", "")
     expected = session.get(SESSION_CSRF, "")
     if not expected or not hmac.compare_digest(sent, expected):
-        abort(400, "The form has expired; reload the page and try again.")
+        abort(400, "The form has expired. Reload the page and try again.")
 
 
 def _signed_in_user():
