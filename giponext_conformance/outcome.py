@@ -4,9 +4,9 @@ The harness plugin loads this module (see plugin.EXTENSION_MODULES). It adds
 the outcome options, starts the GipoNext mock once per run when a scenario
 tagged `@outcome` needs it, and in a bundled run points the mock RIS-PACS's
 report sender at it. Against a vendor's RIS-PACS the outcome scenarios run
-only with `--outcome`, because the outcome flow is optional for a RIS-PACS;
-the endpoint then starts before the first scenario, so that its URL, tenant
-id and API key are printed while the vendor can still configure them.
+only with `--outcome`, because the outcome flow is optional for a RIS-PACS.
+In that case the endpoint starts before the first scenario, so that its URL,
+tenant id and API key are printed while the vendor can still configure them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 OUTCOME_MARKER = "outcome"
 
 # Seconds the bundled RIS-PACS waits after an order before delivering its
-# report: short, but long enough that the report follows the order's answer.
+# report: short, but long enough that the report follows the order's response.
 BUNDLED_REPORT_DELAY = 0.2
 
 HARNESS_OPTIONS = [
@@ -242,7 +242,7 @@ def pytest_collection_finish(session):
 
 @pytest.fixture(scope="session")
 def giponext_endpoint(request, ris_target):
-    """The run's GipoNext endpoint; in a bundled run the mock RIS-PACS reports to it."""
+    """Start the run's GipoNext endpoint and, in a bundled run, point the mock at it."""
     run = outcome_run(request.config)
     try:
         endpoint = run.start()
@@ -276,7 +276,7 @@ def _attach_bundled_sender(config, ris_app, endpoint: GipoNextEndpoint) -> None:
 
 @pytest.fixture
 def giponext(giponext_endpoint, scenario_deadline):
-    """A FhirClient for the tenant's FHIR base on the GipoNext endpoint."""
+    """Yield a FhirClient for the tenant's FHIR base on the GipoNext endpoint."""
     from giponext_conformance.client import BearerToken, FhirClient
 
     ca_bundle = giponext_endpoint.ca_path

@@ -1,11 +1,12 @@
 """Vendor mode: a GipoNext endpoint that a vendor's RIS-PACS delivers reports to.
 
 `run --ris-url URL --outcome` starts the GipoNext mock (`GipoNextEndpoint`)
-where the vendor's RIS-PACS can reach it, prints the base URL, tenant id and
-API key the vendor must configure, sends the intake, and waits for the report
-of that order (`wait_for_report`), optionally running a command that makes
-the vendor's system produce it (`run_trigger`). The bundled run uses the same
-endpoint, with the mock RIS-PACS's sender pointed at it.
+where the vendor's RIS-PACS can reach it and prints the base URL, tenant id
+and API key the vendor must configure. It then sends the intake and waits for
+the report of that order (`wait_for_report`), optionally after running a
+command that makes the vendor's system produce it (`run_trigger`). The
+bundled run uses the same endpoint, with the mock RIS-PACS's sender pointed
+at it.
 
 A vendor can configure its system before the run: a fixed tenant id and API
 key are taken from `--giponext-tenant` and `--giponext-api-key` (or the

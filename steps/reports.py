@@ -7,7 +7,7 @@ Phrases offered:
     Given a conformant report about another patient
     Given a conformant report signed by a doctor GipoNext does not know
     Given a report that breaks {rule}
-    Given GipoNext holds a report for the order
+    Given GipoNext holds a report for the order (stored by an earlier POST)
     Given the report was corrected since the RIS-PACS read it
     When the RIS-PACS sends the report to GipoNext
     When the RIS-PACS sends the report to GipoNext again

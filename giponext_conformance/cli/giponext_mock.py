@@ -1,8 +1,8 @@
 """`giponext-conformance mock giponext`: the GipoNext mock as a standalone server.
 
 It prints what a RIS-PACS needs to deliver reports to it (base URL, tenant
-id, API key, CA file) and registers an example order, writing a report for it
-to a file, so that a report can be POSTed by hand (curl) and judged at once.
+id, API key, CA file). It also registers an example order and writes a report
+for it to a file, so that a report can be POSTed by hand (curl) and judged.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def add_giponext_parser(mocks) -> None:
         "--fault",
         type=parse_fault,
         metavar="STATUS:SECONDS[:TIMES]",
-        help="answer the first TIMES (default 1) deliveries of each report with"
+        help="respond to the first TIMES (default 1) deliveries of each report with"
         " STATUS (429 or 503) and Retry-After SECONDS",
     )
     parser.add_argument(

@@ -226,7 +226,7 @@ def _journal(app: Flask, response, elapsed_ms: float) -> None:
     try:
         mock_of(app).journal.record(entry)
     except sqlite3.Error as error:
-        # The answer matters more than its journal entry: log and go on.
+        # The response matters more than its journal entry: log and go on.
         logger.error("cannot journal %s %s: %s", request.method, request.path, error)
 
 

@@ -2,9 +2,9 @@
 
 A request carries `Authorization: Bearer <credential>`, where the credential
 is either a static API key issued to a tenant or an OAuth 2.0 access token.
-API keys come from the configuration; access tokens are resolved by the
+API keys come from the configuration. Access tokens are resolved by the
 functions in `GipoNextConfig.token_resolvers`, so an authorization server can
-be plugged in without this module knowing it.
+be plugged in without changes to this module.
 
 Order of the checks: a missing or unknown credential gets 401; then an
 unknown `userId` gets 404, a `userId` of another tenant 403, and a token
@@ -26,7 +26,7 @@ REALM = "GipoNext"
 
 @dataclass
 class AuthError(Exception):
-    """A rejected credential, with everything the HTTP answer needs."""
+    """A rejected credential, with everything the HTTP response needs."""
 
     status: int
     code: str

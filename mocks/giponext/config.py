@@ -22,7 +22,7 @@ class TenantConfig:
     """One GipoNext client (a `userId` of the endpoint path).
 
     `api_keys` are the static bearer credentials issued to the tenant and
-    `doctors` the codici fiscali of the doctors GipoNext knows for it: a
+    `doctors` the codici fiscali of the doctors GipoNext has on record for it: a
     report performer outside this list draws a DR-08 warning.
     """
 
@@ -32,7 +32,7 @@ class TenantConfig:
 
 @dataclass
 class DeliveryFault:
-    """A fault answered to the first deliveries of each report.
+    """A fault returned for the first deliveries of each report.
 
     The first `times` POSTs of a given report id get `status` (429 or 503)
     with `Retry-After: retry_after` seconds, so a test can see whether the
@@ -58,7 +58,7 @@ class DeliveryFault:
 
 @dataclass(frozen=True)
 class TokenInfo:
-    """What a bearer credential grants: its tenant, its scopes and its client."""
+    """Grant of a bearer credential: its tenant, its scopes and its client."""
 
     tenant: str
     scopes: frozenset[str]

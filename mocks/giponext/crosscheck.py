@@ -1,6 +1,6 @@
 """Checks of a DiagnosticReport against what GipoNext sent (DR-02, DR-03, DR-04, DR-08).
 
-The validation engine judges a payload on its own; these checks need the
+The validation engine judges a payload on its own. These checks also need the
 orders stored for the tenant, which the caller passes in, so they run
 without I/O and are tested without a server.
 """
@@ -129,7 +129,7 @@ def known_doctors(configured: Iterable[str], orders: Iterable[Order]) -> set[str
     """Return the tenant's doctors: those configured plus those named in orders.
 
     An order names its performer and its assigned reporter by codice fiscale,
-    so GipoNext knows them; the order's subject (the patient) is left out.
+    so GipoNext has them on record. The order's subject (the patient) is left out.
     """
     doctors = {code.upper() for code in configured}
     for order in orders:

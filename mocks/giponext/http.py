@@ -26,7 +26,7 @@ ETAG_PATTERN = re.compile(r'^\s*(?:W/)?"([^"]+)"\s*$')
 
 
 class HttpProblem(Exception):
-    """A request the mock rejects before validation, with its answer."""
+    """A request the mock rejects before validation, with its response."""
 
     def __init__(self, status, code, diagnostics, rule=None, headers=None):
         super().__init__(diagnostics)
@@ -106,7 +106,7 @@ def parse_if_match(value: str | None) -> str | None:
     """Return the version named by If-Match, None when absent or `*`.
 
     Both the weak form W/"3" that FHIR servers send in ETag and the strong
-    form "3" are accepted; a bare 3 is accepted too, because some clients
+    form "3" are accepted. A bare 3 is accepted too, because some clients
     drop the quotes.
     """
     if value is None or value.strip() in ("", "*"):

@@ -1,4 +1,4 @@
-"""Audit journal of the GipoNext mock: every request it answered, with its verdict.
+"""Audit journal of the GipoNext mock: every request it handled, with its verdict.
 
 Each entry keeps the method, URL, status, duration, the verdict the mock
 reached, the findings behind it, and the headers and bodies of the exchange
@@ -46,7 +46,7 @@ VERDICTS = ("accepted", "accepted-with-warnings", "rejected", "error")
 
 @dataclass
 class JournalEntry:
-    """One request and the mock's answer, secrets already masked."""
+    """One request and the mock's response, secrets already masked."""
 
     method: str
     url: str

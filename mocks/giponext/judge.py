@@ -6,8 +6,8 @@ itself, into one check per rule, which the outcome steps and vendor mode
 pass on to the results. It does no I/O.
 
 FLOW-02 is judged on the delivery: a report for the order arrived in time.
-What the report contains is judged under DR-01 to DR-11 (and the base FHIR
-rules when it breaks them), so that a vendor sees which rule to fix.
+The report's content is judged under DR-01 to DR-11 (and the base FHIR
+rules when it breaks them), so that the results name the rule to fix.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def _base_rule_issues(delivery: Delivery, grouped: dict) -> dict:
     """Add a TRN-09 failure when a 400 names only profile rules.
 
     The engine files a base-layer error (an `issued` without a time zone,
-    say) under the profile rule it concerns, and answers 400 because the
+    say) under the profile rule it concerns, and returns 400 because the
     resource is not valid STU3. That also breaks TRN-09, so it is reported
     there too, unless the 400 came from malformed JSON or a wrong type.
     """

@@ -148,7 +148,7 @@ def _judge(tenant: str, body: bytes):
 
 
 def _fault_response(tenant: str, report_id: str | None, received_at: float):
-    """Answer the configured 429 or 503 to the first deliveries of a report."""
+    """Return the configured 429 or 503 response for a report's first deliveries."""
     mock = _mock()
     fault = mock.config.fault_for(tenant)
     if fault is None or report_id is None:
@@ -165,7 +165,7 @@ def _fault_response(tenant: str, report_id: str | None, received_at: float):
         received_at=received_at,
     )
     logger.info(
-        "answered fault %s to report %s of tenant %s", fault.status, report_id, tenant
+        "returned fault %s for report %s of tenant %s", fault.status, report_id, tenant
     )
     reason = "too many requests" if fault.status == 429 else "service unavailable"
     return _problem_response(

@@ -7,7 +7,7 @@ Tables (all prefixed `giponext_`):
 - reports: every version of every DiagnosticReport, per tenant; a
   withdrawal is a version whose `deleted` flag is set;
 - deliveries: every POST, PUT and DELETE of a report, accepted or not, with
-  the time it arrived, its status and the Retry-After answered, so that a
+  the time it arrived, its status and the Retry-After returned, so that a
   sender's retry behaviour can be judged (GAUTH-06) and the harness can wait
   for the report of an order (FLOW-02).
 The audit journal lives in the same file (see journal.py).
@@ -126,7 +126,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class RetryBehaviour:
-    """How a sender behaved toward the faults answered for one report.
+    """Retry behaviour of a sender toward the faults returned for one report.
 
     `early_retries` counts attempts that arrived before the Retry-After of
     the previous faulted attempt had elapsed; `duplicate_deliveries` counts
@@ -410,7 +410,7 @@ class GipoNextState:
             return cursor.lastrowid
 
     def count_faults(self, tenant: str, report_id: str) -> int:
-        """Return how many deliveries of a report were answered with a fault."""
+        """Return how many deliveries of a report got a fault in response."""
         return (
             self._read()
             .execute(

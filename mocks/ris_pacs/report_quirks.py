@@ -85,7 +85,7 @@ BEHAVIOUR_QUIRKS = frozenset({"ignores-retry-after"})
 
 @dataclass(frozen=True)
 class ReportContext:
-    """What a quirk may need besides the report: the order's ids."""
+    """Order and patient ids that a quirk may need besides the report."""
 
     giponext_order_id: str
     local_order_id: str

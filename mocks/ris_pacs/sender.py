@@ -6,7 +6,7 @@ text in a real PDF, the order's doctors as performers) and POSTs it to
 triggered (`POST /$deliver-report/{id}` on the mock, or `deliver()`), or by
 itself `report_delay` seconds after the order arrives.
 
-Delivery follows what GipoNext asks of a sender (GAUTH-06): on 429 and 503
+Delivery follows the GipoNext rules for a sender (GAUTH-06). On 429 and 503
 it waits for Retry-After, given as seconds or as an HTTP-date, or for a
 bounded exponential backoff when the header is missing or malformed; it makes
 a bounded number of attempts; and it never delivers the same report twice,
@@ -76,7 +76,7 @@ FHIR_JSON = "application/fhir+json; charset=utf-8"
 
 @dataclass(frozen=True)
 class SenderSettings:
-    """Where and how the sender delivers reports.
+    """Endpoint, credential and retry limits of the report sender.
 
     `giponext_url` is the tenant's FHIR base on GipoNext,
     `https://host:port/fhir/r3/{userId}`. The credential is `api_key`, or
@@ -121,7 +121,7 @@ class SenderSettings:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What happened to the report of one order."""
+    """Delivery state of the report of one order."""
 
     order_id: str
     report_id: str | None
@@ -338,7 +338,7 @@ class ReportSender:
         """Deliver the report of `order_id` once; return what happened.
 
         A report already delivered or rejected is not sent again, and the
-        result says so with `sent_now` False.
+        result then has `sent_now` False.
         """
         report, earlier = self._claim(order_id)
         if earlier is not None:
@@ -382,7 +382,7 @@ class ReportSender:
             if status in (200, 201):
                 return DELIVERED, attempt, status, "accepted"
             if status == 409:
-                # GipoNext already holds this id: an earlier attempt arrived.
+                # GipoNext already stores this id, so an earlier attempt arrived.
                 return DELIVERED, attempt, status, "already stored on GipoNext"
             if status not in RETRY_STATUSES and status < 500:
                 return REJECTED, attempt, status, _diagnostics(response)
