@@ -118,8 +118,11 @@ def read_body() -> bytes:
 
 
 def _is_malformed_json(result: ValidationResult) -> bool:
+    # Syntax-level findings only (code "structure"): a null value parses as
+    # JSON, so a lenient parser would not fail on it.
     return any(
-        finding.is_error and finding.layer == "json" for finding in result.findings
+        finding.is_error and finding.layer == "json" and finding.code == "structure"
+        for finding in result.findings
     )
 
 

@@ -46,7 +46,10 @@ QUIRKS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("TRN-03",),
     ),
     "500-on-malformed-json": (
-        "A body that is not valid JSON gets 500 instead of 400. Nothing is stored.",
+        "A body that is not valid JSON (a syntax error, comments, a trailing "
+        "comma, a top level that is not an object, duplicate keys, invalid "
+        "UTF-8) gets 500 instead of 400. A null value still gets 400, and "
+        "nothing is stored.",
         ("TRN-06",),
     ),
     "plain-json-responses": (

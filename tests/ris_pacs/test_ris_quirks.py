@@ -178,10 +178,16 @@ def test_500_on_malformed_json(ris_server):
     ris = ris_server(quirks=frozenset({"500-on-malformed-json"}))
 
     broken = ris.put("/Patient/1", b'{"resourceType": "Patient",')
+    duplicate = ris.put("/Patient/1", b'{"resourceType":"Patient","id":"1","id":"1"}')
+    null_value = ris.put(
+        "/Patient/1", b'{"resourceType":"Patient","id":"1","gender":null}'
+    )
     wrong_type = ris.put("/Patient/1", {"resourceType": "Basic", "id": "1"})
 
     assert broken.status_code == 500
     assert broken.json()["resourceType"] == "OperationOutcome"
+    assert duplicate.status_code == 500
+    assert null_value.status_code == 400
     assert wrong_type.status_code == 400
     assert ris.snapshot() == []
 
