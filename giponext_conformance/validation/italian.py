@@ -266,6 +266,12 @@ def _codice_fiscale_agreement(resource, collect, check, suffix, birthplace):
     disagreements = italy.codice_fiscale_agrees(
         check.value, resource.get("birthDate"), resource.get("gender"), belfiore
     )
+    if _born_abroad(resource) and not check.belfiore.startswith("Z"):
+        disagreements.append(
+            f"codice fiscale {check.value} encodes the Italian birthplace "
+            f"{check.belfiore}, but the patient was born abroad, whose codes start "
+            "with Z"
+        )
     for message in disagreements:
         collect.warning(
             "PAT-05",
@@ -273,6 +279,14 @@ def _codice_fiscale_agreement(resource, collect, check, suffix, birthplace):
             f"{_sentence(message)} Check the codice fiscale and the patient's data.",
             code="business-rule",
         )
+
+
+def _born_abroad(resource) -> bool:
+    for _index, extension in _extensions(resource, BIRTHPLACE_URL):
+        country = _text(_object(extension, "valueAddress"), "country")
+        if country is not None and country != "IT":
+            return True
+    return False
 
 
 def _address(address, location, collect):

@@ -8,6 +8,7 @@ import codicefiscale
 import pytest
 
 from giponext_conformance import italy
+from giponext_conformance.fixtures.providers import make_faker
 from giponext_conformance.validation.italian import check_italian, loinc_check_digit
 
 CF_SYSTEM = "urn:oid:2.16.840.1.113883.2.9.4.3.2"
@@ -326,3 +327,19 @@ def test_wrong_shapes_tolerated():
         == []
     )
     assert check_italian({"subject": 5, "performer": []}, "ProcedureRequest") == []
+
+
+def test_born_abroad_codice_fiscale_agrees():
+    patient = make_faker(5).gipo_patient(born_abroad=True)
+
+    assert findings_of(patient) == []
+
+
+def test_born_abroad_with_italian_birthplace_code(generated):
+    patient = copy.deepcopy(generated.patient)
+    patient["extension"][0]["valueAddress"] = {"city": "Lyon", "country": "FR"}
+
+    findings = check_italian(patient, "Patient")
+
+    assert [(f.severity, f.rule) for f in findings] == [("warning", "PAT-05")]
+    assert "born abroad" in findings[0].diagnostics

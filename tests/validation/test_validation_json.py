@@ -1,4 +1,4 @@
-"""JSON layer: malformed bodies give TRN-06 findings with positions, no traceback."""
+"""JSON layer: malformed bodies and misplaced nulls, located, without a traceback."""
 
 from __future__ import annotations
 
