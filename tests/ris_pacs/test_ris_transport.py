@@ -83,7 +83,6 @@ def test_every_response_is_fhir_json(ris, intake):
         (b'"Patient"', ""),
         (b"", ""),
         (b'{"resourceType": "Patient", "id": "1", "id": "2"}', "more than once"),
-        (b'{"resourceType": "Patient", "id": "1", "gender": null}', "null"),
         (b'{"resourceType": "Patient", "id": "1", "x": NaN}', ""),
     ],
 )
@@ -92,6 +91,16 @@ def test_malformed_json_rejected(ris, body, fragment, expect_outcome):
 
     outcome = expect_outcome(response, 400, "TRN-06")
     assert fragment in outcome["issue"][0]["diagnostics"]
+    assert ris.snapshot() == []
+
+
+def test_null_value_rejected(ris, expect_outcome):
+    body = b'{"resourceType": "Patient", "id": "1", "gender": null}'
+
+    response = ris.put("/Patient/1", body)
+
+    outcome = expect_outcome(response, 400)
+    assert any("null" in issue["diagnostics"] for issue in outcome["issue"])
     assert ris.snapshot() == []
 
 
