@@ -34,6 +34,9 @@ STOP_TIMEOUT = 5.0
 CONNECTION_TIMEOUT = 10
 
 # Largest request line plus headers, in bytes (cheroot rejects more with 413).
+# NOTE: cheroot sends its own plain-text errors for requests it cannot parse
+# (a malformed request line, oversized headers), before any app sees them, so
+# those errors carry no OperationOutcome.
 MAX_HEADER_BYTES = 64 * 1024
 
 # Seconds cheroot's connection loop waits in select() between checks of its
