@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterable
 
 from giponext_conformance.findings import Finding
 
-from .state import PROCEDURE_REQUEST_PREFIX, Order
-
-CODICE_FISCALE_SYSTEM = "urn:oid:2.16.840.1.113883.2.9.4.3.2"
+from .state import CODICE_FISCALE_SYSTEM, PROCEDURE_REQUEST_PREFIX, Order
 
 
 def _error(rule, code, expression, diagnostics) -> Finding:
@@ -109,39 +107,6 @@ def check_subject(report: dict, orders: Iterable[Order], existing) -> list[Findi
     return findings
 
 
-def codici_fiscali_in(value) -> set[str]:
-    """Return every codice fiscale identifier value found anywhere in `value`."""
-    found = set()
-    if isinstance(value, dict):
-        if value.get("system") == CODICE_FISCALE_SYSTEM and isinstance(
-            value.get("value"), str
-        ):
-            found.add(value["value"].upper())
-        for item in value.values():
-            found |= codici_fiscali_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= codici_fiscali_in(item)
-    return found
-
-
-def known_doctors(configured: Iterable[str], orders: Iterable[Order]) -> set[str]:
-    """Return the tenant's doctors: those configured plus those named in orders.
-
-    An order names its performer and its assigned reporter by codice fiscale,
-    so GipoNext has them on record. The order's subject (the patient) is left out.
-    """
-    doctors = {code.upper() for code in configured}
-    for order in orders:
-        without_subject = {
-            key: value
-            for key, value in order.procedure_request.items()
-            if key != "subject"
-        }
-        doctors |= codici_fiscali_in(without_subject)
-    return doctors
-
-
 def check_performers(report: dict, doctors: set[str]) -> list[Finding]:
     """Warn about performers whose codice fiscale matches no known doctor."""
     findings = []
@@ -179,7 +144,8 @@ def cross_check(
 ) -> list[Finding]:
     """Run every check against stored state; return the new findings.
 
-    `doctors` are the codici fiscali known for the tenant (see known_doctors)
+    `doctors` are the codici fiscali known for the tenant (see
+    GipoNextState.registered_doctors)
     and `existing` the engine's findings, so that a problem it already
     reported is not reported twice.
     """

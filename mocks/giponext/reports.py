@@ -24,7 +24,7 @@ from giponext_conformance.findings import Finding, operation_outcome, simple_out
 from giponext_conformance.validation import validate_bytes
 
 from .auth import AuthError, authorize_tenant, resolve_credential
-from .crosscheck import cross_check, known_doctors
+from .crosscheck import cross_check
 from .http import (
     HttpProblem,
     check_content_type,
@@ -39,6 +39,7 @@ from .state import (
     ReportGoneError,
     ReportNotFoundError,
     VersionConflictError,
+    codici_fiscali_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,9 +134,9 @@ def _judge(tenant: str, body: bytes):
         return result.http_status or 400, result.resource, findings
 
     mock = _mock()
-    doctors = known_doctors(
-        mock.config.tenants[tenant].doctors, mock.state.orders(tenant)
-    )
+    performer_codes = codici_fiscali_in(result.resource.get("performer"))
+    doctors = {code.upper() for code in mock.config.tenants[tenant].doctors}
+    doctors |= mock.state.registered_doctors(tenant, performer_codes)
     findings += cross_check(
         result.resource,
         lambda order_id: mock.state.order(tenant, order_id),

@@ -58,11 +58,21 @@ SCHEMA = (
         body TEXT
     )
     """,
+    # Codici fiscali of the doctors named in registered orders, so that a
+    # report's performers are matched with one lookup each.
+    """
+    CREATE TABLE IF NOT EXISTS giponext_doctors (
+        tenant TEXT NOT NULL,
+        codice_fiscale TEXT NOT NULL,
+        PRIMARY KEY (tenant, codice_fiscale)
+    )
+    """,
     "CREATE INDEX IF NOT EXISTS giponext_deliveries_tenant"
     " ON giponext_deliveries (tenant, report_id)",
 )
 
 PROCEDURE_REQUEST_PREFIX = "ProcedureRequest/"
+CODICE_FISCALE_SYSTEM = "urn:oid:2.16.840.1.113883.2.9.4.3.2"
 
 
 class ReportExistsError(Exception):
@@ -180,6 +190,34 @@ def mentioned_order_ids(report: dict | None) -> list[str]:
     return ids
 
 
+def codici_fiscali_in(value) -> set[str]:
+    """Return every codice fiscale identifier value found anywhere in `value`."""
+    found = set()
+    if isinstance(value, dict):
+        if value.get("system") == CODICE_FISCALE_SYSTEM and isinstance(
+            value.get("value"), str
+        ):
+            found.add(value["value"].upper())
+        for item in value.values():
+            found |= codici_fiscali_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= codici_fiscali_in(item)
+    return found
+
+
+def order_doctors(procedure_request: dict) -> set[str]:
+    """Return the codici fiscali of the doctors an order names.
+
+    An order names its performer and its assigned reporter by codice fiscale,
+    so GipoNext has them on record. The order's subject (the patient) is
+    left out.
+    """
+    return codici_fiscali_in(
+        {key: value for key, value in procedure_request.items() if key != "subject"}
+    )
+
+
 def _stamped(report: dict, report_id: str, version_id: int, last_updated: str) -> dict:
     stored = dict(report)
     meta = dict(stored.get("meta") or {})
@@ -236,6 +274,11 @@ class GipoNextState:
                     now_instant(),
                 ),
             )
+            connection.executemany(
+                "INSERT OR IGNORE INTO giponext_doctors (tenant, codice_fiscale)"
+                " VALUES (?, ?)",
+                [(tenant, code) for code in sorted(order_doctors(procedure_request))],
+            )
         return Order(tenant, order_id, patient_id, procedure_request, patient)
 
     def order(self, tenant: str, order_id: str) -> Order | None:
@@ -252,6 +295,20 @@ class GipoNextState:
             return None
         patient = json.loads(row[2]) if row[2] else None
         return Order(tenant, order_id, row[0], json.loads(row[1]), patient)
+
+    def registered_doctors(self, tenant: str, codes) -> set[str]:
+        """Return those of `codes` that the tenant's registered orders name."""
+        connection = self._read()
+        found = set()
+        for code in codes:
+            row = connection.execute(
+                "SELECT 1 FROM giponext_doctors"
+                " WHERE tenant = ? AND codice_fiscale = ?",
+                (tenant, code.upper()),
+            ).fetchone()
+            if row is not None:
+                found.add(code.upper())
+        return found
 
     def orders(self, tenant: str) -> list[Order]:
         rows = (
