@@ -109,17 +109,15 @@ class GipoNextMock:
         timeout: float = 30.0,
         on_progress=None,
         progress_every: float = 5.0,
-        settle: float = 0.0,
     ) -> Delivery | None:
         """Wait for a POST of a report for the tenant; return it or None on timeout.
 
-        A delivery that references `order_id` in basedOn is preferred; any
-        other POST for the tenant after `after_seq` is returned when none
-        does, because a report with a wrong reference must be judged too.
-        Faulted attempts (429/503) are skipped: the sender is expected to
-        retry them. `settle` seconds of extra waiting let retries of a
-        rejected delivery arrive. `on_progress(elapsed)` is called every
-        `progress_every` seconds.
+        A delivery that names `order_id` in basedOn is preferred. Any other
+        POST for the tenant after `after_seq` is returned when none does,
+        because a report with a wrong reference must be judged too. Faulted
+        attempts (429/503) are skipped, because the sender is expected to
+        retry them. `on_progress(elapsed)` is called every `progress_every`
+        seconds.
         """
         deadline = time.monotonic() + timeout
         started = time.monotonic()

@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS ris_pacs_reports (
 
 # Delivery states. `delivered` and `rejected` are final: the report is never
 # sent again. `failed` (attempts used up) may be triggered again.
+# NOTE: a process killed mid-delivery leaves its report `sending`, and that
+# report is then never sent again; the store has no recovery for it.
 PENDING, SENDING, DELIVERED, REJECTED, FAILED = (
     "pending",
     "sending",
