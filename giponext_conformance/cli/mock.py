@@ -264,6 +264,13 @@ def run_ris_pacs(args) -> int:
         print(f"FHIR base URL: {running.url}", flush=True)
         if args.quirk:
             print(f"Quirks: {', '.join(sorted(args.quirk))}", flush=True)
+        if args.giponext_url:
+            when = (
+                f"{args.report_delay:g} s after each new order"
+                if args.report_delay is not None
+                else f"on POST {running.url}/$deliver-report/{{id}}"
+            )
+            print(f"Reports to: {args.giponext_url}/DiagnosticReport, {when}", flush=True)
 
     try:
         serve_forever(
