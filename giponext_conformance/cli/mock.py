@@ -142,7 +142,9 @@ def _add_report_sender_options(parser) -> None:
         help=f"API key for GipoNext (default: the {GIPONEXT_KEY_VARIABLE} variable)",
     )
     group.add_argument(
-        "--giponext-ca-bundle", type=Path, help="CA file that signs GipoNext's certificate"
+        "--giponext-ca-bundle",
+        type=Path,
+        help="CA file that signs GipoNext's certificate",
     )
     group.add_argument(
         "--report-delay",
@@ -270,7 +272,8 @@ def run_ris_pacs(args) -> int:
                 if args.report_delay is not None
                 else f"on POST {running.url}/$deliver-report/{{id}}"
             )
-            print(f"Reports to: {args.giponext_url}/DiagnosticReport, {when}", flush=True)
+            reports_url = f"{args.giponext_url}/DiagnosticReport"
+            print(f"Reports to: {reports_url}, {when}", flush=True)
 
     try:
         serve_forever(
