@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from conftest import TENANTS
+from security_values import TENANTS
 
 from giponext_conformance.mocks.giponext import DeliveryFault
 from giponext_conformance.mocks.giponext.oauth import scripted
@@ -12,22 +12,27 @@ from giponext_conformance.mocks.giponext.ratelimit import (
     retry_after_seconds,
 )
 
+# The fixtures oauth_giponext, start_oauth_giponext and oauth_ca.
+pytest_plugins = ["security_bench"]
 
-def _read(giponext, credential, tenant=TENANTS[0]):
+
+def _read(oauth_giponext, credential, tenant=TENANTS[0]):
     return requests.get(
-        giponext.reports_url(tenant),
+        oauth_giponext.reports_url(tenant),
         headers={"Authorization": f"Bearer {credential}"},
-        verify=giponext.ca,
+        verify=oauth_giponext.ca,
         timeout=10,
     )
 
 
-def test_sixty_first_request_is_429(start_giponext):
-    giponext = start_giponext(rate_limit=RateLimitSettings(limit=60, window_seconds=60))
-    key = giponext.api_keys[TENANTS[0]]
+def test_sixty_first_request_is_429(start_oauth_giponext):
+    oauth_giponext = start_oauth_giponext(
+        rate_limit=RateLimitSettings(limit=60, window_seconds=60)
+    )
+    key = oauth_giponext.api_keys[TENANTS[0]]
 
-    statuses = [_read(giponext, key).status_code for _ in range(60)]
-    refused = _read(giponext, key)
+    statuses = [_read(oauth_giponext, key).status_code for _ in range(60)]
+    refused = _read(oauth_giponext, key)
 
     assert statuses == [404] * 60
     assert refused.status_code == 429
@@ -38,48 +43,54 @@ def test_sixty_first_request_is_429(start_giponext):
     assert refused.headers["Content-Type"] == "application/json"
 
 
-def test_limit_is_per_api_key(start_giponext):
-    giponext = start_giponext(rate_limit=RateLimitSettings(limit=3, window_seconds=60))
-    busy, quiet = giponext.api_keys[TENANTS[0]], giponext.api_keys[TENANTS[1]]
+def test_limit_is_per_api_key(start_oauth_giponext):
+    oauth_giponext = start_oauth_giponext(
+        rate_limit=RateLimitSettings(limit=3, window_seconds=60)
+    )
+    busy, quiet = (
+        oauth_giponext.api_keys[TENANTS[0]],
+        oauth_giponext.api_keys[TENANTS[1]],
+    )
 
     for _ in range(3):
-        _read(giponext, busy)
+        _read(oauth_giponext, busy)
 
-    assert _read(giponext, busy).status_code == 429
-    assert _read(giponext, quiet, TENANTS[1]).status_code == 404
+    assert _read(oauth_giponext, busy).status_code == 429
+    assert _read(oauth_giponext, quiet, TENANTS[1]).status_code == 404
 
 
-def test_limit_is_per_oauth_client(start_giponext):
-    giponext = start_giponext(
+def test_limit_is_per_oauth_client(start_oauth_giponext):
+    oauth_giponext = start_oauth_giponext(
         rate_limit=RateLimitSettings(limit=4, window_seconds=60, token_limit=50)
     )
-    first = giponext.device_flow()["access_token"]
-    second = giponext.device_flow()["access_token"]
+    first = oauth_giponext.device_flow()["access_token"]
+    second = oauth_giponext.device_flow()["access_token"]
 
     statuses = [
-        _read(giponext, token).status_code for token in (first, second, first, second)
+        _read(oauth_giponext, token).status_code
+        for token in (first, second, first, second)
     ]
-    refused = _read(giponext, first)
+    refused = _read(oauth_giponext, first)
 
     # Two tokens of one client share the client's window.
     assert statuses == [404] * 4
     assert refused.status_code == 429
 
 
-def test_token_endpoint_is_limited(start_giponext):
-    giponext = start_giponext(
+def test_token_endpoint_is_limited(start_oauth_giponext):
+    oauth_giponext = start_oauth_giponext(
         rate_limit=RateLimitSettings(limit=100, window_seconds=60, token_limit=2)
     )
-    client = giponext.confidential
+    client = oauth_giponext.confidential
     fields = {"grant_type": "client_credentials"}
 
     answers = [
         scripted.token_request(
-            giponext.url,
+            oauth_giponext.url,
             client.client_id,
             client.client_secret,
             fields,
-            verify=giponext.ca,
+            verify=oauth_giponext.ca,
         )
         for _ in range(3)
     ]
@@ -89,26 +100,28 @@ def test_token_endpoint_is_limited(start_giponext):
     assert int(answers[2].headers["Retry-After"]) >= 1
 
 
-def test_rate_limited_answer_is_journaled(start_giponext):
-    giponext = start_giponext(rate_limit=RateLimitSettings(limit=1, window_seconds=60))
-    key = giponext.api_keys[TENANTS[0]]
+def test_rate_limited_answer_is_journaled(start_oauth_giponext):
+    oauth_giponext = start_oauth_giponext(
+        rate_limit=RateLimitSettings(limit=1, window_seconds=60)
+    )
+    key = oauth_giponext.api_keys[TENANTS[0]]
 
-    _read(giponext, key)
-    _read(giponext, key)
+    _read(oauth_giponext, key)
+    _read(oauth_giponext, key)
 
-    entries = giponext.mock.journal.entries()
+    entries = oauth_giponext.mock.journal.entries()
     assert [entry.status for entry in entries] == [404, 429]
     assert "Retry-After" in entries[1].response_headers
     assert key not in str(entries[1].request_headers)
 
 
-def test_fault_and_limit_both_answer_retry_after(start_giponext):
-    giponext = start_giponext(
+def test_fault_and_limit_both_answer_retry_after(start_oauth_giponext):
+    oauth_giponext = start_oauth_giponext(
         rate_limit=RateLimitSettings(limit=1, window_seconds=60),
         delivery_fault=DeliveryFault(status=503, retry_after=7, times=1),
     )
-    key = giponext.api_keys[TENANTS[0]]
-    url = f"{giponext.url}/fhir/r3/{TENANTS[0]}/DiagnosticReport"
+    key = oauth_giponext.api_keys[TENANTS[0]]
+    url = f"{oauth_giponext.url}/fhir/r3/{TENANTS[0]}/DiagnosticReport"
     headers = {
         "Authorization": f"Bearer {key}",
         "Content-Type": "application/fhir+json",
@@ -116,24 +129,24 @@ def test_fault_and_limit_both_answer_retry_after(start_giponext):
     body = b'{"resourceType": "DiagnosticReport", "id": "rep-1"}'
 
     faulted = requests.post(
-        url, data=body, headers=headers, verify=giponext.ca, timeout=10
+        url, data=body, headers=headers, verify=oauth_giponext.ca, timeout=10
     )
     limited = requests.post(
-        url, data=body, headers=headers, verify=giponext.ca, timeout=10
+        url, data=body, headers=headers, verify=oauth_giponext.ca, timeout=10
     )
 
     assert faulted.status_code == 503
     assert faulted.headers["Retry-After"] == "7"
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) >= 1
-    statuses = [entry.status for entry in giponext.mock.journal.entries()]
+    statuses = [entry.status for entry in oauth_giponext.mock.journal.entries()]
     assert statuses == [503, 429]
 
 
-def test_no_limit_without_settings(giponext):
-    key = giponext.api_keys[TENANTS[0]]
+def test_no_limit_without_settings(oauth_giponext):
+    key = oauth_giponext.api_keys[TENANTS[0]]
 
-    statuses = {_read(giponext, key).status_code for _ in range(70)}
+    statuses = {_read(oauth_giponext, key).status_code for _ in range(70)}
 
     assert statuses == {404}
 

@@ -6,8 +6,11 @@ from giponext_conformance.client import BearerToken, FhirClient
 from giponext_conformance.serving import start_server
 from giponext_conformance.tlscheck import redirect_finding
 
+# The fixtures oauth_giponext, start_oauth_giponext and oauth_ca.
+pytest_plugins = ["security_bench"]
 
-def test_redirect_is_reported_not_followed(run_ca):
+
+def test_redirect_is_reported_not_followed(oauth_ca):
     received = []
 
     def elsewhere(environ, start_response):
@@ -15,7 +18,7 @@ def test_redirect_is_reported_not_followed(run_ca):
         start_response("200 OK", [("Content-Type", "application/fhir+json")])
         return [b"{}"]
 
-    cert_path, key_path = run_ca.issue()
+    cert_path, key_path = oauth_ca.issue()
     with start_server(elsewhere, cert_path=cert_path, key_path=key_path) as other:
 
         def redirecting(environ, start_response):
@@ -30,7 +33,7 @@ def test_redirect_is_reported_not_followed(run_ca):
             client = FhirClient(
                 target.url,
                 BearerToken("ris-token-not-for-others"),
-                run_ca.ca_cert_path,
+                oauth_ca.ca_cert_path,
                 attach=False,
             )
             exchange = client.get("Patient/p1")

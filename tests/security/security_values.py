@@ -1,27 +1,19 @@
-"""Fixtures of the security tests: a GipoNext mock with OAuth over real TLS."""
+"""Shared values of the security tests: tenants, redirect URI and the running mock."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 
 from giponext_conformance.mocks.giponext import (
-    GipoNextConfig,
-    TenantConfig,
-    create_app,
     mock_of,
 )
-from giponext_conformance.mocks.giponext.config import generate_api_key
 from giponext_conformance.mocks.giponext.oauth import (
-    default_settings,
     oauth_of,
     scripted,
 )
-from giponext_conformance.serving import start_server
-from giponext_conformance.tls import RunCA
 
 # Registered for the confidential client; nothing listens there, and the
 # tests read the code from the Location header instead of following it.
@@ -101,48 +93,3 @@ class SecuredGipoNext:
             scope,
             verify=self.ca,
         )
-
-
-@pytest.fixture
-def run_ca(tmp_path) -> RunCA:
-    return RunCA(tmp_path / "ca")
-
-
-@pytest.fixture
-def start_giponext(run_ca, tmp_path):
-    """Return a function that starts a GipoNext mock; every one stops at teardown.
-
-    Keyword arguments set OAuthSettings lifetimes; `rate_limit` and
-    `delivery_fault` go to GipoNextConfig.
-    """
-    running = []
-
-    def start(rate_limit=None, delivery_fault=None, **oauth_options):
-        oauth_options.setdefault("device_poll_interval", 0)
-        api_keys = {tenant: generate_api_key() for tenant in TENANTS}
-        config = GipoNextConfig(
-            tenants={
-                tenant: TenantConfig(api_keys=[key]) for tenant, key in api_keys.items()
-            },
-            db_path=str(tmp_path / f"giponext-{len(running)}.sqlite"),
-            oauth=default_settings(
-                TENANTS, redirect_uris=[REDIRECT_URI], **oauth_options
-            ),
-            rate_limit=rate_limit,
-            delivery_fault=delivery_fault,
-        )
-        app = create_app(config)
-        cert_path, key_path = run_ca.issue()
-        server = start_server(app, cert_path=cert_path, key_path=key_path)
-        running.append((server, app))
-        return SecuredGipoNext(server.url, str(run_ca.ca_cert_path), app, api_keys)
-
-    yield start
-    for server, app in running:
-        server.stop()
-        mock_of(app).close()
-
-
-@pytest.fixture
-def giponext(start_giponext) -> SecuredGipoNext:
-    return start_giponext()
