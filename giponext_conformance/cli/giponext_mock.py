@@ -118,6 +118,13 @@ def add_giponext_parser(mocks) -> None:
         " STATUS (429 or 503) and Retry-After SECONDS",
     )
     parser.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        metavar="COUNT/SECONDS",
+        help="answer more than COUNT requests in any SECONDS from one OAuth client"
+        " or API key with 429 and Retry-After (default: no limit)",
+    )
+    parser.add_argument(
         "--max-body-bytes",
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
@@ -125,6 +132,15 @@ def add_giponext_parser(mocks) -> None:
         f" (default {DEFAULT_MAX_BODY_BYTES})",
     )
     parser.set_defaults(handler=run_giponext)
+
+
+def _rate_limit(text: str):
+    from giponext_conformance.mocks.giponext.ratelimit import parse_rate_limit
+
+    try:
+        return parse_rate_limit(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _api_keys(args) -> list[str]:
@@ -162,6 +178,7 @@ def _open_mock(args, tenant: str, keys: list[str]):
         db_path=str(args.db) if args.db else None,
         max_body_bytes=args.max_body_bytes,
         delivery_fault=args.fault,
+        rate_limit=args.rate_limit,
         public_url=args.public_url.rstrip("/") if args.public_url else None,
     )
     try:

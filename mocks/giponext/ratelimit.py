@@ -55,6 +55,18 @@ class RateLimitSettings:
         return f"{amount} per {self.window_seconds} second"
 
 
+def parse_rate_limit(text: str) -> RateLimitSettings:
+    """Parse `COUNT/SECONDS` (for example `60/60`) into RateLimitSettings.
+
+    Raises ValueError with the expected form, which argparse reports as a
+    usage error.
+    """
+    count, slash, seconds = text.partition("/")
+    if not slash or not count.strip().isdigit() or not seconds.strip().isdigit():
+        raise ValueError(f"expected COUNT/SECONDS such as 60/60, not {text!r}")
+    return RateLimitSettings(limit=int(count), window_seconds=int(seconds))
+
+
 def _credential_digest(credential: str) -> str:
     # Limiter keys end up in storage and logs: never the credential itself.
     return hashlib.sha256(credential.encode("utf-8")).hexdigest()[:32]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from security_values import TENANTS
 
+from giponext_conformance.cli import build_parser
 from giponext_conformance.mocks.giponext import DeliveryFault
 from giponext_conformance.mocks.giponext.oauth import scripted
 from giponext_conformance.mocks.giponext.ratelimit import (
     RateLimitSettings,
+    parse_rate_limit,
     retry_after_seconds,
 )
 
@@ -164,3 +167,21 @@ def test_settings_reject_zero_limit():
         assert "at least 1 request" in str(error)
     else:
         raise AssertionError("a zero limit was accepted")
+
+
+def test_parse_rate_limit():
+    settings = parse_rate_limit("60/60")
+
+    assert settings.limit == 60
+    assert settings.window_seconds == 60
+
+
+def test_parse_rate_limit_rejects_text():
+    with pytest.raises(ValueError, match="expected COUNT/SECONDS such as 60/60"):
+        parse_rate_limit("sixty")
+
+
+def test_mock_command_takes_rate_limit():
+    args = build_parser().parse_args(["mock", "giponext", "--rate-limit", "5/2"])
+
+    assert args.rate_limit == RateLimitSettings(limit=5, window_seconds=2)
