@@ -7,6 +7,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from security_values import REDIRECT_URI, TENANTS
 
+from giponext_conformance.mocks.giponext import (
+    GipoNextConfig,
+    TenantConfig,
+    create_app,
+    mock_of,
+)
 from giponext_conformance.mocks.giponext.oauth import scripted
 
 # The fixtures oauth_giponext, start_oauth_giponext and oauth_ca.
@@ -315,3 +321,18 @@ def test_login_form_needs_csrf_token(oauth_giponext):
     assert answer.status_code == 400
     assert "The form has expired" in answer.text
     assert "Location" not in answer.headers
+
+
+def test_token_endpoint_rejects_plain_http():
+    app = create_app(GipoNextConfig(tenants={"t-http": TenantConfig(["k" * 24])}))
+    client = app.test_client()
+
+    answer = client.post(
+        "/oauth/token",
+        data={"grant_type": "authorization_code", "code": "x"},
+        base_url="http://ris.example",
+    )
+
+    mock_of(app).close()
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "insecure_transport"

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import (
     Blueprint,
@@ -94,6 +95,19 @@ def _granted_scope(requested: str) -> str:
 
 def _render_error(message: str, status: int = 400):
     return render_template("oauth/error.html", message=message), status
+
+
+def _reject_plain_http(error: InsecureTransportError):
+    # Authlib refuses OAuth over plain HTTP (RFC 6749 section 3.1 requires
+    # TLS); that is the client's mistake, so 400 rather than a server error.
+    logger.info("OAuth request over plain HTTP to %s", request.path)
+    response = jsonify(error=error.error, error_description="OAuth 2.0 requires HTTPS.")
+    response.status_code = 400
+    return response
+
+
+pages_blueprint.register_error_handler(InsecureTransportError, _reject_plain_http)
+api_blueprint.register_error_handler(InsecureTransportError, _reject_plain_http)
 
 
 @pages_blueprint.after_request
