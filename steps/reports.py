@@ -7,7 +7,7 @@ Phrases offered:
     Given a conformant report about another patient
     Given a conformant report signed by a doctor GipoNext does not know
     Given a report that breaks {rule}
-    Given GipoNext holds a report for the order (stored by an earlier POST)
+    Given GipoNext has stored a report for the order
     Given the report was corrected since the RIS-PACS read it
     When the RIS-PACS sends the report to GipoNext
     When the RIS-PACS sends the report to GipoNext again
@@ -40,7 +40,7 @@ Phrases offered:
 
 State: `sent` (SentOrder) is the order GipoNext registered for the tenant,
 `report_payload` the body to send (a dict, or bytes for malformed JSON),
-`held` the report GipoNext stored, and `report_response` the Exchange of the
+`stored_report` the report GipoNext stored, and `report_response` the Exchange of the
 scenario's last request to GipoNext.
 """
 
@@ -149,8 +149,8 @@ def breaking_report(sent, rule, scenario_seed):
     return break_payload(REPORTS, rule, scenario_seed)
 
 
-@given("GipoNext holds a report for the order", target_fixture="held")
-def held_report(giponext, sent):
+@given("GipoNext has stored a report for the order", target_fixture="stored_report")
+def store_report(giponext, sent):
     created = giponext.post(REPORTS, sent.report)
     assert created.status == 201, (
         f"setup: expected 201 for the report, {created.describe()}"
@@ -159,9 +159,9 @@ def held_report(giponext, sent):
 
 
 @given("the report was corrected since the RIS-PACS read it")
-def corrected_meanwhile(giponext, held):
-    other = {**held, "status": "amended"}
-    answer = giponext.put(f"{REPORTS}/{held['id']}", other)
+def corrected_meanwhile(giponext, stored_report):
+    other = {**stored_report, "status": "amended"}
+    answer = giponext.put(f"{REPORTS}/{stored_report['id']}", other)
     assert answer.status == 200, (
         f"setup: expected 200 for the correction, {answer.describe()}"
     )
@@ -179,8 +179,8 @@ def send_report(giponext, report_payload):
 @when(
     "the RIS-PACS sends the report to GipoNext again", target_fixture="report_response"
 )
-def send_report_again(giponext, held):
-    return giponext.post(REPORTS, {**held, "conclusion": "Second delivery."})
+def send_report_again(giponext, stored_report):
+    return giponext.post(REPORTS, {**stored_report, "conclusion": "Second delivery."})
 
 
 @when(
@@ -245,26 +245,28 @@ def send_oversized(giponext, giponext_endpoint):
     ),
     target_fixture="report_response",
 )
-def correct_current(giponext, held, form):
+def correct_current(giponext, stored_report, form):
     tag = 'W/"1"' if form == "weak" else '"1"'
-    corrected = {**held, "status": "corrected"}
-    return giponext.put(f"{REPORTS}/{held['id']}", corrected, headers={"If-Match": tag})
+    corrected = {**stored_report, "status": "corrected"}
+    return giponext.put(
+        f"{REPORTS}/{stored_report['id']}", corrected, headers={"If-Match": tag}
+    )
 
 
 @when(
     "the RIS-PACS corrects the report naming the version it read",
     target_fixture="report_response",
 )
-def correct_outdated(giponext, held):
-    corrected = {**held, "status": "corrected"}
+def correct_outdated(giponext, stored_report):
+    corrected = {**stored_report, "status": "corrected"}
     return giponext.put(
-        f"{REPORTS}/{held['id']}", corrected, headers={"If-Match": 'W/"1"'}
+        f"{REPORTS}/{stored_report['id']}", corrected, headers={"If-Match": 'W/"1"'}
     )
 
 
 @when("the RIS-PACS withdraws the report", target_fixture="report_response")
-def withdraw(giponext, held):
-    return giponext.delete(f"{REPORTS}/{held['id']}")
+def withdraw(giponext, stored_report):
+    return giponext.delete(f"{REPORTS}/{stored_report['id']}")
 
 
 # --- Then ----------------------------------------------------------------------
@@ -332,14 +334,14 @@ def stored_nothing(verdicts, scenario_rules, giponext_endpoint, sent):
     )
 
 
-def _stored_version(giponext, held) -> tuple[Exchange, str | None]:
-    answer = giponext.get(f"{REPORTS}/{held['id']}")
+def _stored_version(giponext, stored_report) -> tuple[Exchange, str | None]:
+    answer = giponext.get(f"{REPORTS}/{stored_report['id']}")
     meta = (answer.resource or {}).get("meta") or {}
     return answer, meta.get("versionId")
 
 
 @then("GipoNext stores the correction as version 2")
-def stores_correction(verdicts, giponext, held, report_response):
+def stores_correction(verdicts, giponext, stored_report, report_response):
     etag = report_response.headers.get("ETag")
     verdicts.check(
         "DR-01",
@@ -347,7 +349,7 @@ def stores_correction(verdicts, giponext, held, report_response):
         f'expected 200 with ETag W/"2"; {report_response.describe()}'
         f" with ETag {etag!r}",
     )
-    answer, version = _stored_version(giponext, held)
+    answer, version = _stored_version(giponext, stored_report)
     status = (answer.resource or {}).get("status")
     verdicts.check(
         "DR-01",
@@ -378,8 +380,8 @@ def reports_duplicate(verdicts, report_response):
 
 
 @then(parsers.parse("the stored report is still version {version:d}"))
-def still_version(verdicts, scenario_rules, giponext, held, version):
-    answer, found = _stored_version(giponext, held)
+def still_version(verdicts, scenario_rules, giponext, stored_report, version):
+    answer, found = _stored_version(giponext, stored_report)
     verdicts.check(
         scenario_rules[0],
         found == str(version),
@@ -398,8 +400,8 @@ def confirms_withdrawal(verdicts, report_response):
 
 
 @then("reading the report shows that it was withdrawn")
-def reads_withdrawn(verdicts, giponext, held):
-    answer = giponext.get(f"{REPORTS}/{held['id']}")
+def reads_withdrawn(verdicts, giponext, stored_report):
+    answer = giponext.get(f"{REPORTS}/{stored_report['id']}")
     verdicts.check(
         "DR-01",
         answer.status in (404, 410) and answer.resource_type == "OperationOutcome",

@@ -5,7 +5,7 @@ Feature: Correcting and withdrawing a report on GipoNext
 
   Background:
     Given GipoNext has sent an order for a patient
-    And GipoNext holds a report for the order
+    And GipoNext has stored a report for the order
 
   @DR-01 @MOCK
   Scenario Outline: GipoNext stores a correction that names the current version

@@ -56,8 +56,8 @@ def test_put_and_delete_race(giponext_server):
 
     statuses = _race(server, path, racing)
 
-    # Exactly one request names version 1 while it is current; the others
-    # see version 2 (a correction or a withdrawal) and are refused.
+    # Exactly one request names version 1 while it is current. The others
+    # see version 2 (a correction or a withdrawal) and are rejected.
     assert statuses.count(200) == 1
     assert all(status in (409, 410) for status in statuses if status != 200)
     versions = server.mock.state.report_versions(TENANT, server.report["id"])
