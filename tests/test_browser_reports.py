@@ -119,7 +119,7 @@ def test_allure_report_shows_failed_scenario(browser, served, quirk_report_dir):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{served}/allure-report/index.html")
 
-    page.get_by_text(FAILED_SCENARIO).first.wait_for(timeout=30_000)
+    page.get_by_text(FAILED_SCENARIO).first.wait_for(timeout=60_000)
     text = page.inner_text("body")
     screenshot = _save_screenshot(page, quirk_report_dir, "allure-report.png")
     page.close()
