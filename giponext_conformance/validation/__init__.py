@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from giponext_conformance.findings import Finding
 
 from .engine import run_bytes, run_resource
-from .jsonlayer import not_an_object, tree_findings
+from .jsonlayer import not_an_object, structure_findings, tree_findings
 from .serialize import dumps
 
 __all__ = ["ValidationResult", "dumps", "validate_bytes", "validate_resource"]
@@ -67,6 +67,9 @@ def validate_resource(
     """Validate an already parsed JSON object through the layers after JSON."""
     if not isinstance(resource, dict):
         return ValidationResult(None, None, [not_an_object(resource)])
+    problems = structure_findings(resource)
+    if problems:
+        return ValidationResult(None, None, problems)
     findings = tree_findings(resource) + run_resource(resource, expected_type)
     return _result(resource, findings)
 

@@ -12,6 +12,7 @@ valid JSON, so it is reported as a base finding of rule TRN-09.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,6 +28,18 @@ UTF8_BOM = b"\xef\xbb\xbf"
 # shows the pattern without flooding the report.
 MAX_SCAN_FINDINGS = 20
 
+# Deepest nesting of objects and arrays accepted. Resources of this
+# integration nest about ten levels; the limit keeps the later layers, which
+# recurse, far from Python's recursion limit.
+MAX_DEPTH = 100
+
+# Longest number literal accepted. FHIR numbers have at most a few dozen
+# digits, and Python refuses to convert integers of 4,300 digits or more.
+MAX_NUMBER_LENGTH = 1000
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 @dataclass
 class JsonResult:
@@ -40,8 +53,24 @@ class _ConstantError(ValueError):
     """Raised for NaN and Infinity, which Python accepts but JSON does not."""
 
 
+class _NumberLengthError(ValueError):
+    """Raised for a number literal longer than MAX_NUMBER_LENGTH."""
+
+
 def _reject_constant(name):
     raise _ConstantError(name)
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise _NumberLengthError(len(literal))
+    return int(literal)
+
+
+def _parse_float(literal: str) -> Decimal:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise _NumberLengthError(len(literal))
+    return Decimal(literal)
 
 
 def _error(diagnostics, expression="", code="structure", severity="error"):
@@ -114,7 +143,8 @@ def _load(text: str, findings: list) -> dict | None:
         value = json.loads(
             text,
             object_pairs_hook=collect_pairs,
-            parse_float=Decimal,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
             parse_constant=_reject_constant,
         )
     except json.JSONDecodeError as error:
@@ -125,6 +155,14 @@ def _load(text: str, findings: list) -> dict | None:
             _error(f"{error} is not a JSON number; write a finite decimal number.")
         )
         return None
+    except _NumberLengthError as error:
+        findings.append(
+            _error(
+                f"The body contains a number of {error} characters; no FHIR element "
+                f"takes one longer than {MAX_NUMBER_LENGTH}."
+            )
+        )
+        return None
     except RecursionError:
         findings.append(_error("The JSON is nested too deeply to be a FHIR resource."))
         return None
@@ -133,8 +171,58 @@ def _load(text: str, findings: list) -> dict | None:
         findings.append(not_an_object(value))
         return None
 
+    problems = structure_findings(
+        value, surrogates=bool(_SURROGATE_ESCAPE.search(text))
+    )
+    if problems:
+        findings.extend(problems)
+        return None
     findings.extend(tree_findings(value, duplicates))
     return value
+
+
+def structure_findings(value, surrogates: bool = True) -> list[Finding]:
+    """Report nesting beyond MAX_DEPTH and strings that are not valid Unicode.
+
+    JSON escapes can encode half of a UTF-16 surrogate pair (\\ud800), which
+    is no Unicode character; such a string cannot be stored or sent on.
+    `surrogates=False` skips that search when the text has no such escape.
+    """
+    stack = [((), value, 1)]
+    while stack:
+        location, node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [
+                _error(
+                    f"The JSON nests objects and arrays more than {MAX_DEPTH} "
+                    "levels deep, far beyond any FHIR resource of this "
+                    "integration.",
+                    fhirpath(root_name(value), location),
+                )
+            ]
+        if isinstance(node, dict):
+            items = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            if surrogates and isinstance(node, str) and _SURROGATE.search(node):
+                return [_surrogate_finding(value, location)]
+            continue
+        for key, item in items:
+            if surrogates and isinstance(key, str) and _SURROGATE.search(key):
+                return [_surrogate_finding(value, location + (key,))]
+            stack.append((location + (key,), item, depth + 1))
+    return []
+
+
+def _surrogate_finding(resource, location) -> Finding:
+    return _error(
+        "The string contains an unpaired UTF-16 surrogate escape (\\ud800 to "
+        "\\udfff), which is no Unicode character; escape the whole character "
+        "as a surrogate pair or send it as UTF-8.",
+        fhirpath(root_name(resource), location),
+        code="value",
+    )
 
 
 def not_an_object(value) -> Finding:

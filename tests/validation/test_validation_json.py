@@ -197,3 +197,47 @@ def test_random_bytes_never_raise():
         result = validate_bytes(bytes(body), rng.choice([None, "Patient"]))
         assert result.http_status in (None, 400, 422)
         assert all(f.code != "exception" for f in result.findings)
+
+
+def test_unpaired_surrogate_rejected():
+    body = b'{"resourceType": "Patient", "id": "1", "name": [{"family": "\\ud800"}]}'
+
+    result = validate_bytes(body)
+
+    assert result.resource is None
+    assert [(f.rule, f.layer, f.expression) for f in result.findings] == [
+        ("TRN-06", "json", "Patient.name[0].family")
+    ]
+
+
+def test_surrogate_pair_accepted():
+    body = b'{"resourceType": "Basic", "code": {"text": "\\ud83d\\ude00"}}'
+
+    result = validate_bytes(body)
+
+    assert result.findings == []
+    assert result.resource["code"]["text"] == "\U0001f600"
+
+
+def test_nesting_beyond_limit_rejected():
+    opening = b'{"url": "u", "extension": ['
+    body = (
+        b'{"resourceType": "Basic", "code": {"text": "x"}, "extension": ['
+        + opening * 60
+        + b"]}" * 60
+        + b"]}"
+    )
+
+    findings = validate_bytes(body).findings
+
+    assert [(f.rule, f.layer) for f in findings] == [("TRN-06", "json")]
+    assert "more than 100 levels" in findings[0].diagnostics
+
+
+def test_overlong_number_rejected():
+    body = b'{"resourceType": "Patient", "multipleBirthInteger": ' + b"9" * 5000 + b"}"
+
+    findings = validate_bytes(body).findings
+
+    assert len(findings) == 1
+    assert "number of 5000 characters" in findings[0].diagnostics
