@@ -37,7 +37,7 @@ FHIR_JSON = "application/fhir+json"
 CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 
-# Response bodies larger than this are cut in recorded text, in characters.
+# Characters of a body that is not JSON kept in a record; the rest is cut.
 MAX_RECORDED_TEXT = 200_000
 
 

@@ -204,7 +204,7 @@ def pytest_addoption(parser, pluginmanager):
 
 
 class HarnessState:
-    """What the plugin keeps for one pytest session."""
+    """State that the plugin keeps for one pytest session."""
 
     def __init__(self, config):
         self.config = config
