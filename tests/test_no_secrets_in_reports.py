@@ -190,6 +190,54 @@ def _build_reports(report_dir: Path, work: Path) -> None:
     )
 
 
+@pytest.fixture(scope="module")
+def bundled_run(tmp_path_factory):
+    """Run the whole suite on the bundled mock, MOCK scenarios included."""
+    work = tmp_path_factory.mktemp("leakcheck-bundled")
+    report_dir = work / "reports"
+    environment = {
+        **os.environ,
+        "GIPONEXT_OAUTH_PASSWORD": SECRETS["user password"],
+        "GIPONEXT_OAUTH_CLIENT_SECRET": SECRETS["OAuth client secret"],
+    }
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "giponext_conformance",
+            "-v",
+            "run",
+            "--giponext-api-key",
+            SECRETS["API key"],
+            "--report-dir",
+            str(report_dir),
+        ],  # fmt: skip
+        env=environment,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    _build_reports(report_dir, work)
+    return report_dir, completed
+
+
+def test_bundled_run_leaks_nothing(bundled_run, tmp_path):
+    report_dir, completed = bundled_run
+    rules = json.loads((report_dir / "conformance.json").read_text())["rules"]
+    (tmp_path / "stderr.txt").write_text(completed.stderr)
+
+    assert completed.returncode == 0, (
+        completed.stdout[-3000:] + completed.stderr[-3000:]
+    )
+    # GAUTH-02 and GAUTH-05 are MOCK rules: they run on the bundled mock only.
+    assert rules["GAUTH-02"]["status"] == "passed"
+    assert rules["GAUTH-05"]["status"] == "passed"
+    assert find_leaks(report_dir) == []
+    assert find_leaks(tmp_path) == []
+
+
 def test_run_used_every_secret(vendor_run):
     report_dir, completed = vendor_run
     assert completed.returncode == 0, (
