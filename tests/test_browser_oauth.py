@@ -100,9 +100,9 @@ def _screenshot(page, tmp_path, name) -> Path:
 
 
 def _new_page(browser):
-    # ignore_https_errors only because the CA exists for this test alone and
-    # Chromium has no option to trust one CA file; every requests-based
-    # call below verifies against that CA.
+    # Chromium takes trusted CAs from an NSS database, not from a PEM file.
+    # The CA exists for this test alone, so the browser ignores HTTPS errors
+    # instead. Every requests-based call below still verifies against it.
     context = browser.new_context(ignore_https_errors=True)
     return context, context.new_page()
 
