@@ -102,7 +102,7 @@ def check_base(resource: dict, expected_type: str | None = None) -> list[Finding
     walker = _Walker(root)
     walker.walk(cls, resource, (), is_resource=True)
     findings.extend(walker.findings)
-    findings.extend(_model_findings(cls, resource, root, walker.claimed))
+    findings.extend(_model_findings(cls, resource, root, walker))
     return findings
 
 
@@ -161,6 +161,7 @@ class _Walker:
         # Locations already reported (or owned by the walk, such as every date
         # value), whose pydantic errors are left out to avoid duplicates.
         self.claimed: set[tuple] = set()
+        self.contained_problem = False
 
     def add(self, location, code, diagnostics):
         self.claimed.add(location)
@@ -234,16 +235,37 @@ class _Walker:
     def _item(self, cls, info, value, location):
         if info.model is not None:
             if not isinstance(value, dict):
+                if info.is_resource:
+                    self._unknown_contained(None, location, "is not a JSON object")
                 return
             target = info.model
             if info.is_resource:
-                target = model_class(value.get("resourceType", ""))
+                target = model_class(value.get("resourceType"))
                 if target is None:
+                    self._unknown_contained(value.get("resourceType"), location)
                     return
             self.walk(target, value, location, is_resource=info.is_resource)
             return
         if isinstance(value, str):
             self._primitive(cls, info, value, location)
+
+    def _unknown_contained(self, resource_type, location, problem=None):
+        self.contained_problem = True
+        if problem is not None:
+            self.add(location, "structure", f"The contained resource {problem}.")
+        elif resource_type is None:
+            self.add(
+                location + ("resourceType",),
+                "required",
+                "The contained resource has no resourceType; name its type.",
+            )
+        else:
+            self.add(
+                location + ("resourceType",),
+                "not-supported",
+                f"The contained resource has resourceType {resource_type!r}, which "
+                "is no FHIR STU3 resource type.",
+            )
 
     def _primitive(self, cls, info, value: str, location):
         pattern = DATE_PATTERNS.get(info.primitive)
@@ -310,11 +332,28 @@ def _date_problem(kind: str, pattern, value: str) -> str | None:
     return None
 
 
-def _model_findings(cls, resource, root, claimed) -> list[Finding]:
+def _model_findings(cls, resource, root, walker) -> list[Finding]:
     try:
         cls.model_validate(resource)
     except pydantic.ValidationError as error:
-        return _map_errors(error.errors(), resource, root, claimed)
+        return _map_errors(error.errors(), resource, root, walker.claimed)
+    except (TypeError, KeyError, AttributeError):
+        # fhir.resources 8 raises these, instead of a ValidationError, for a
+        # contained resource without a valid resourceType, which the walk
+        # reports with its location.
+        if walker.contained_problem:
+            return []
+        return [
+            Finding(
+                "TRN-09",
+                "error",
+                "structure",
+                root,
+                "The STU3 model could not read this resource's structure; check "
+                "the types of its elements.",
+                LAYER,
+            )
+        ]
     return []
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from fhir.resources.STU3 import get_fhir_model_class
+from fhir.resources.STU3.resource import Resource
 
 # Python types behind primitives that fhir.resources declares without an
 # Annotated FHIR type marker.
@@ -31,12 +32,21 @@ class ElementInfo:
     is_resource: bool = False
 
 
-def model_class(resource_type: str):
-    """Return the STU3 model class of a resource type, or None if unknown."""
+def model_class(resource_type):
+    """Return the STU3 model class of a resource type, or None if unknown.
+
+    Data type names (HumanName, Extension) are no resource types, so they give
+    None as well.
+    """
+    if not isinstance(resource_type, str) or not resource_type.isidentifier():
+        return None
     try:
-        return get_fhir_model_class(resource_type)
+        cls = get_fhir_model_class(resource_type)
     except (KeyError, ValueError, AttributeError, ImportError):
         return None
+    if not issubclass(cls, Resource) or cls.__name__ != resource_type:
+        return None
+    return cls
 
 
 @cache

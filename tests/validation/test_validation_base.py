@@ -329,3 +329,19 @@ def test_base_errors_answer_400(generated):
 
     assert result.http_status == 400
     assert [(f.rule, f.layer) for f in result.errors] == [("TRN-09", "base")]
+
+
+def test_data_type_is_not_resource_type():
+    assert base_errors({"resourceType": "HumanName", "family": "Rossi"}) == [
+        ("TRN-09", "not-supported", "Resource.resourceType")
+    ]
+
+
+def test_contained_without_valid_type():
+    resource = order(contained=[{"resourceType": ["Patient"]}, {"id": "a"}, 5])
+
+    assert base_errors(resource) == [
+        ("TRN-09", "not-supported", "ProcedureRequest.contained[0].resourceType"),
+        ("TRN-09", "required", "ProcedureRequest.contained[1].resourceType"),
+        ("TRN-09", "structure", "ProcedureRequest.contained[2]"),
+    ]
