@@ -229,16 +229,25 @@ def _istat_coding(extension, location, rule, collect):
     code = _text(coding, "code")
     if code is None or not re.fullmatch(r"[0-9]{6}", code):
         return None  # the profile schema reports a missing or malformed code
-    municipality = italy.municipality_by_istat(code)
+    municipality = italy.municipality_by_istat(code, include_former=True)
     if municipality is None:
         collect.error(
             rule,
             location + ("code",),
-            f"ISTAT code {code} is no current Italian municipality; use the 6-digit "
-            "code of the ISTAT list of municipalities.",
+            f"ISTAT code {code} is no Italian municipality; use the 6-digit code of "
+            "the ISTAT list of municipalities.",
             code="code-invalid",
         )
         return None
+    # Province reorganisations renumbered some municipalities. A birthplace may
+    # keep the code it had then, but an address should use today's code.
+    if municipality.istat_code != code and rule == "PAT-08":
+        collect.warning(
+            rule,
+            location + ("code",),
+            f"ISTAT code {code} is the former code of {municipality.name}; use "
+            f"its current code {municipality.istat_code}.",
+        )
     display = _text(coding, "display")
     if display is not None and not _same_place(display, municipality):
         collect.error(

@@ -343,3 +343,35 @@ def test_born_abroad_with_italian_birthplace_code(generated):
 
     assert [(f.severity, f.rule) for f in findings] == [("warning", "PAT-05")]
     assert "born abroad" in findings[0].diagnostics
+
+
+def test_former_istat_code_of_birthplace_accepted(generated):
+    patient = copy.deepcopy(generated.patient)
+    address = patient["extension"][0]["valueAddress"]
+    coding = address["extension"][0]["valueCoding"]
+    coding.update(code="090003", display="Alghero")
+    address["city"] = "Alghero"
+
+    findings = findings_of(patient)
+
+    assert [finding for finding in findings if finding[1] == "PAT-07"] == []
+
+
+def test_former_istat_code_of_address_warns(generated):
+    patient = copy.deepcopy(generated.patient)
+    address = patient["address"][0]
+    alghero = italy.municipality_by_istat("090003", include_former=True)
+    address["extension"][0]["valueCoding"].update(code="090003", display="Alghero")
+    address.update(
+        city="Alghero",
+        district=alghero.province,
+        state=alghero.province,
+        postalCode=alghero.postal_codes[0],
+    )
+
+    findings = check_italian(patient, "Patient")
+
+    assert [(f.severity, f.rule, f.expression) for f in findings] == [
+        ("warning", "PAT-08", "Patient.address[0].extension[0].valueCoding.code")
+    ]
+    assert alghero.istat_code in findings[0].diagnostics
