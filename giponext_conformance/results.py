@@ -263,11 +263,17 @@ def summary_lines(report: dict, conformance_path=None) -> list[str]:
         )
 
     lines = [f"GipoNext conformance of {where}: {report['verdict'].upper()}"]
-    for status, title in (("failed", "Failed rules"), ("warning", "Warnings")):
+    # Passed rules with messages carry notes, such as Basic authentication in use.
+    sections = (
+        ("failed", "Failed rules"),
+        ("warning", "Warnings"),
+        ("passed", "Notes"),
+    )
+    for status, title in sections:
         listed = [
             (rule_id, entry)
             for rule_id, entry in rules.items()
-            if entry["status"] == status
+            if entry["status"] == status and (entry["messages"] or status != "passed")
         ]
         if listed:
             lines.append(f"{title}:")

@@ -162,6 +162,20 @@ def test_report_fails_on_shall_failure(tmp_path):
     assert json.loads(path.read_text("utf-8"))["rules"]["AUTH-01"]["status"] == "failed"
 
 
+def test_summary_shows_notes_of_passed_rules():
+    basic = Verdicts()
+    basic.warn("AUTH-04", "Basic is deprecated")
+    basic.check("AUTH-04", True, "Basic accepted")
+    recorder = RunRecorder({"ris_url": "https://127.0.0.1:9", "bundled": False})
+    recorder.add(_record("basic", basic, tags=["AUTH-04"]))
+
+    lines = summary_lines(recorder.build_report())
+
+    assert lines[1] == "Notes:"
+    assert lines[2].split() == ["AUTH-04", "SHOULD", "Basic", "is", "deprecated"]
+    assert lines[3] == "Passed: AUTH-04"
+
+
 def test_summary_lists_failures_first():
     failing = Verdicts()
     with pytest.raises(RuleCheckFailed):
