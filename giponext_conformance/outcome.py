@@ -11,9 +11,12 @@ tenant id and API key are printed while the vendor can still configure them.
 
 from __future__ import annotations
 
+import json
 import logging
 import shlex
+import sqlite3
 from contextlib import nullcontext
+from pathlib import Path
 
 import pytest
 
@@ -175,8 +178,28 @@ class OutcomeRun:
 
     def stop(self) -> None:
         if self.endpoint is not None:
+            export_journal(self.endpoint, Path(self.config.getoption("report_dir")))
             self.endpoint.stop()
             self.endpoint = None
+
+
+def export_journal(endpoint: GipoNextEndpoint, report_dir: Path) -> Path | None:
+    """Write the endpoint's audit journal as REPORT_DIR/journals/giponext.har.
+
+    The evidence bundle collects it, so every report the RIS-PACS delivered
+    stays on record with GipoNext's verdict after the mock is gone.
+    """
+    from giponext_conformance.mocks.giponext.journal import export_har
+
+    path = report_dir / "journals" / "giponext.har"
+    try:
+        har = export_har(endpoint.mock.journal.entries())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(har, indent=2, ensure_ascii=False), "utf-8")
+    except (OSError, sqlite3.Error) as error:
+        logger.warning("could not write the GipoNext journal to %s: %s", path, error)
+        return None
+    return path
 
 
 _run_key = pytest.StashKey[OutcomeRun]()

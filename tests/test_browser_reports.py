@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,9 @@ def test_quirk_run_markdown_and_bundle(quirk_report_dir):
     result = verify_bundle(bundles[0])
     assert result.ok, result.problems
     assert result.checked > 40
+    with zipfile.ZipFile(bundles[0]) as archive:
+        names = set(archive.namelist())
+        har = json.loads(archive.read("journals/giponext.har"))
+    assert {"conformance.json", "junit.xml", "summary.html", "manifest.json"} <= names
+    assert har["log"]["version"] == "1.2"
+    assert har["log"]["entries"]
