@@ -20,7 +20,7 @@ import re
 import secrets
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -506,9 +506,15 @@ def _scenario_record(item) -> ScenarioRecord:
             outcome = "skipped"
 
     name = template.name
+    results = list(verdicts.results) if verdicts else []
     example = _example(item)
     if example:
-        name += " [" + ", ".join(str(value) for value in example.values()) + "]"
+        label = ", ".join(str(value) for value in example.values())
+        name += f" [{label}]"
+        # Outline rows share their steps, so a message names its row.
+        results = [
+            replace(result, message=f"{label}: {result.message}") for result in results
+        ]
     rule_tags = template.rule.tags if template.rule is not None else set()
     tags = sorted(template.tags | template.feature.tags | rule_tags)
 
@@ -520,7 +526,7 @@ def _scenario_record(item) -> ScenarioRecord:
         tags=tags,
         outcome=outcome,
         duration=sum(report.duration for report in reports.values()),
-        results=list(verdicts.results) if verdicts else [],
+        results=results,
         reason=reason,
         failed_on_check=failed_on_check,
     )
