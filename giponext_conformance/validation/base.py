@@ -365,7 +365,7 @@ def _map_errors(errors, resource, root, claimed) -> list[Finding]:
         if _is_claimed(location, claimed) or location in seen:
             continue
         if error["type"] != "missing" and error.get("input", ...) is None:
-            continue  # null values are a JSON-layer finding already
+            continue  # the JSON layer's tree walk reports null values already
         seen.add(location)
         code, diagnostics = _describe_error(error, location)
         rule = rule_for(root, location)

@@ -33,8 +33,8 @@ MAX_SCAN_FINDINGS = 20
 # recurse, far from Python's recursion limit.
 MAX_DEPTH = 100
 
-# Longest number literal accepted. FHIR numbers have at most a few dozen
-# digits, and Python refuses to convert integers of 4,300 digits or more.
+# Maximum length of a number literal. No element of these resources needs more
+# than a few dozen digits, and Python rejects integers of 4,300 digits or more.
 MAX_NUMBER_LENGTH = 1000
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
@@ -371,7 +371,7 @@ def tree_findings(resource: dict, duplicates: dict | None = None) -> list[Findin
 
 def _null_error(diagnostics: str, expression: str) -> Finding:
     # A null is well-formed JSON, so it breaks the FHIR base rule (TRN-09) and
-    # not TRN-06, and it answers 400 like other base errors.
+    # not TRN-06, and it gets status 400 like other base errors.
     return Finding("TRN-09", "error", "invalid", expression, diagnostics, "base")
 
 

@@ -1,7 +1,7 @@
 """Element metadata of the fhir.resources STU3 models, read once per class.
 
 The base layer walks a JSON resource alongside its model class. For each JSON
-member name this module tells whether it is a list, whether its type is
+member name this module records whether it is a list, whether its type is
 another model (complex type, backbone element, resource) or a primitive, and
 the primitive's FHIR type name (date, dateTime, instant, code, id, ...).
 """
