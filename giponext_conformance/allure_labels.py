@@ -55,7 +55,13 @@ CATEGORIES = [
         "name": "Target unreachable",
         "description": "The target refused the connection, timed out or failed TLS.",
         "matchedStatuses": ["failed", "broken"],
-        "messageRegex": r"[\s\S]*(TargetUnreachable|ran out of time)[\s\S]*",
+        # The exception name, or the sentences of client.describe_transport_error
+        # when a fixture reports the failure with pytest.fail.
+        "messageRegex": (
+            r"[\s\S]*(TargetUnreachable|ran out of time|did not answer within"
+            r"|was refused: check that|could not be resolved|TLS handshake with"
+            r"|TLS certificate of \S+ is not trusted|failed before any answer)[\s\S]*"
+        ),
     },
     {
         "name": "Target conformance failures",

@@ -256,6 +256,19 @@ def _first_category(status: str, message: str) -> str:
             "AssertionError: expected 201, found 500",
             "Target conformance failures",
         ),
+        (
+            "failed",
+            "Failed: the connection to https://127.0.0.1:9/fhir was refused: "
+            "check that "
+            "the RIS-PACS is running and listening on that port",
+            "Target unreachable",
+        ),
+        (
+            "failed",
+            "Failed: the TLS certificate of https://127.0.0.1:9/fhir is not trusted "
+            "(self-signed certificate)",
+            "Target unreachable",
+        ),
         ("broken", "KeyError: 'resourceType'", "Harness errors"),
         ("passed", "", "none"),
     ],
