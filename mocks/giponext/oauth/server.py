@@ -12,6 +12,7 @@ import secrets
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from flask import g, has_request_context
 
 from giponext_conformance.redact import register_secret
 
@@ -34,6 +35,9 @@ ACCESS_TOKEN_LENGTH = 42
 REFRESH_TOKEN_LENGTH = 48
 
 EXTENSION_KEY = "giponext_oauth"
+
+# Name in flask.g of the access tokens resolved during the current request.
+RESOLVED_KEY = "giponext_oauth_resolved"
 
 
 def _generate_access_token(**_context) -> str:
@@ -129,7 +133,17 @@ class OAuthProvider:
         return self.settings.client(client_id)
 
     def resolve_access_token(self, access_token: str) -> TokenInfo | None:
-        """Return what a live access token grants, or None for any other string."""
+        """Return what a live access token grants, or None for any other string.
+
+        Within a request the answer is kept in `flask.g`, because the rate
+        limiter and the credential check both resolve the same token.
+        """
+        cache = g.setdefault(RESOLVED_KEY, {}) if has_request_context() else {}
+        if access_token not in cache:
+            cache[access_token] = self._lookup(access_token)
+        return cache[access_token]
+
+    def _lookup(self, access_token: str) -> TokenInfo | None:
         token = self.storage.find_access_token(access_token)
         if token is None or token.is_revoked() or token.is_expired():
             return None
