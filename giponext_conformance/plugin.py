@@ -334,6 +334,15 @@ def _example(item) -> dict:
     return callspec.params.get("_pytest_bdd_example") or {}
 
 
+def _scenario_tags(item, template) -> set[str]:
+    """Return the tags of a scenario, its Feature, its Rule and its Examples table."""
+    rule_tags = template.rule.tags if template.rule is not None else set()
+    # The tags of an Examples table reach the item only as marks of its rows.
+    table_tags = {tag for table in template.examples for tag in table.tags}
+    row_tags = table_tags & {mark.name for mark in item.iter_markers()}
+    return template.tags | template.feature.tags | rule_tags | row_tags
+
+
 def is_scenario(item) -> bool:
     return _scenario_template(item) is not None
 
@@ -425,8 +434,7 @@ def scenario_rules(request) -> list[str]:
     template = _scenario_template(request.node)
     if template is None:
         return []
-    rule_tags = template.rule.tags if template.rule is not None else set()
-    tags = template.tags | template.feature.tags | rule_tags
+    tags = _scenario_tags(request.node, template)
     return [rule_id for rule_id in load_rules() if rule_id in tags]
 
 
@@ -515,8 +523,7 @@ def _scenario_record(item) -> ScenarioRecord:
         results = [
             replace(result, message=f"{label}: {result.message}") for result in results
         ]
-    rule_tags = template.rule.tags if template.rule is not None else set()
-    tags = sorted(template.tags | template.feature.tags | rule_tags)
+    tags = sorted(_scenario_tags(item, template))
 
     reason = item.stash.get(_reason_key, None)
     failed_on_check = bool(verdicts and verdicts.failed_check)

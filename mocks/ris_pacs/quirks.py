@@ -25,9 +25,10 @@ QUIRKS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("PR-03",),
     ),
     "no-auth": (
-        "The Authorization header is ignored: requests without credentials, or "
-        "with a wrong token, are accepted.",
-        ("AUTH-01", "AUTH-03"),
+        "The Authorization header is ignored: requests without credentials, "
+        "with a wrong token, or with the token under a scheme other than Bearer "
+        "are accepted.",
+        ("AUTH-01", "AUTH-02", "AUTH-03"),
     ),
     "any-token": (
         "Any bearer token is accepted, so a wrong or revoked token gets through. "
