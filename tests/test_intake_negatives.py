@@ -2,7 +2,7 @@
 
 A rule checked only by scenarios that pass against such a server would be
 certified for any server at all. The run targets a small TLS server on
-127.0.0.1 that answers every request with 201, given to the harness as a
+127.0.0.1 that returns 201 for every request, given to the harness as a
 vendor's RIS-PACS. Payload rules bind GipoNext, the sender, so there the
 acceptance must show up as a note and never as a failure.
 """
