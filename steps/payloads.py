@@ -101,6 +101,7 @@ def outcome_rules(resource: dict | None) -> set[str]:
 
 @given(parsers.parse("a patient that breaks {rule}"), target_fixture="patient")
 def breaking_patient(rule, scenario_seed):
+    """Build the scenario's patient changed so that it breaks exactly `rule`."""
     # The breakers start from the resources that build_intake makes for the
     # same seed, so the payload has the scenario's own patient id.
     resource = break_payload("Patient", rule, scenario_seed)
@@ -109,6 +110,7 @@ def breaking_patient(rule, scenario_seed):
 
 @given(parsers.parse("an order that breaks {rule}"), target_fixture="order")
 def breaking_order(rule, scenario_seed):
+    """Build the scenario's order changed so that it breaks exactly `rule`."""
     # Same seed as the `intake` fixture, so the order's subject is the
     # patient that the scenario's Background stored on the RIS-PACS.
     resource = break_payload("ProcedureRequest", rule, scenario_seed)
@@ -124,6 +126,7 @@ def breaking_order(rule, scenario_seed):
     )
 )
 def sent_payload_conforms(verdicts, scenario_rules, response, kind):
+    """Check the sent body against each tagged rule and for errors of any rule."""
     resource_type = RESOURCE_TYPES[kind]
     result = validate_sent(response, resource_type)
 
@@ -147,6 +150,7 @@ def sent_payload_conforms(verdicts, scenario_rules, response, kind):
 
 @then(parsers.re(r"the RIS-PACS accepts the conforming (?P<kind>patient|order)"))
 def accepts_conforming(verdicts, scenario_rules, response, kind):
+    """Check that the RIS-PACS accepted the conforming payload (200 or 201)."""
     accepted = response.status in (200, 201)
     message = (
         f"expected the conforming {RESOURCE_TYPES[kind]} accepted with "
@@ -160,6 +164,7 @@ def accepts_conforming(verdicts, scenario_rules, response, kind):
 
 @then(parsers.parse("the validation engine reports {rule} and no other error"))
 def engine_reports_rule(verdicts, response, rule):
+    """Check that the engine reports `rule` and no error of another rule."""
     resource_type = load_rules()[rule].resource
     result = validate_sent(response, resource_type)
 
@@ -178,6 +183,7 @@ def engine_reports_rule(verdicts, response, rule):
     parsers.re(r"the RIS-PACS rejects the (?P<kind>patient|order) under (?P<rule>\S+)")
 )
 def rejects_under_rule(verdicts, ris_target, response, kind, rule):
+    """Check that the mock rejected the payload naming `rule`, or note a vendor."""
     resource_type = RESOURCE_TYPES[kind]
     if not ris_target.bundled:
         _note_vendor_answer(verdicts, response, resource_type, rule)
@@ -214,6 +220,7 @@ def _note_vendor_answer(verdicts, response, resource_type: str, rule: str) -> No
 def rejected_not_stored(
     verdicts, ris, ris_target, response, request, scenario_rules, kind
 ):
+    """Check that the rejected payload cannot be read back from the RIS-PACS."""
     rule = scenario_rule(scenario_rules)
     recorded = request.getfixturevalue(kind)
     if not ris_target.bundled and 200 <= response.status < 300:

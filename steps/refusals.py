@@ -97,6 +97,7 @@ def _accept_everything(received: list[str]):
     target_fixture="untrusted_ris",
 )
 def untrusted_ris(request, tmp_path, fault):
+    """Start a server on 127.0.0.1 that accepts everything over a faulty transport."""
     received: list[str] = []
     app = _accept_everything(received)
     if fault == "over plain HTTP":
@@ -118,6 +119,7 @@ def untrusted_ris(request, tmp_path, fault):
     target_fixture="untrusted_attempt",
 )
 def send_to_untrusted(ris_target, untrusted_ris, intake, scenario_deadline):
+    """Send the patient there with GipoNext's default client and run the TLS check."""
     # A throwaway token: the real credential never goes to an untrusted server.
     token = BearerToken("untrusted-" + secrets.token_urlsafe(18))
     patient = intake[0]
@@ -139,22 +141,26 @@ def send_to_untrusted(ris_target, untrusted_ris, intake, scenario_deadline):
     target_fixture="response",
 )
 def send_patient_to_type_address(ris, patient):
+    """PUT the patient to [base]/Patient, without its id in the URL."""
     return ris.put("Patient", patient.resource)
 
 
 @when("GipoNext posts the order to the order's own address", target_fixture="response")
 def post_order_to_instance(ris, order):
+    """POST the order to ProcedureRequest/{id} instead of ProcedureRequest."""
     return ris.post(order.path, order.resource)
 
 
 @when("GipoNext sends the order without its id", target_fixture="response")
 def send_order_without_id(ris, order):
+    """POST the order with its id element removed."""
     body = {key: value for key, value in order.resource.items() if key != "id"}
     return ris.post("ProcedureRequest", body)
 
 
 @when("GipoNext sends the order before the patient", target_fixture="response")
 def send_order_first(ris, patient, order):
+    """POST the order, then PUT its patient; return the order's exchange."""
     order_response = ris.post("ProcedureRequest", order.resource)
     # The patient arrives afterwards, so that a RIS-PACS that parked the order
     # and completed it later would show it in the next step.
@@ -167,6 +173,7 @@ def send_order_first(ris, patient, order):
 
 @then("that RIS-PACS has received nothing from GipoNext")
 def received_nothing(verdicts, untrusted_ris, untrusted_attempt):
+    """Check that GipoNext's client failed and the server received no request."""
     refused = untrusted_attempt.error is not None
     verdicts.check(
         "TRN-01",
@@ -184,6 +191,7 @@ def received_nothing(verdicts, untrusted_ris, untrusted_attempt):
     )
 )
 def transport_check_reports(verdicts, untrusted_ris, untrusted_attempt, finding):
+    """Check that the TLS check reports the expected transport fault."""
     expected = TRANSPORT_FINDINGS[finding]
     errors = [f.diagnostics for f in untrusted_attempt.findings if f.is_error]
     verdicts.check(
@@ -196,6 +204,7 @@ def transport_check_reports(verdicts, untrusted_ris, untrusted_attempt, finding)
 
 @then("the RIS-PACS refuses the request with a client error")
 def refuses_with_client_error(verdicts, scenario_rules, response):
+    """Check that the last request got a 4xx under the scenario's rule."""
     verdicts.check(
         scenario_rule(scenario_rules),
         400 <= response.status < 500,
@@ -205,6 +214,7 @@ def refuses_with_client_error(verdicts, scenario_rules, response):
 
 @then("every body GipoNext sent was labelled as FHIR JSON")
 def bodies_labelled(verdicts, ris):
+    """Check the Content-Type of every request body the scenario's client sent."""
     sent = [exchange for exchange in ris.exchanges if exchange.request_body]
     mislabelled = [
         f"{exchange.method} {exchange.url} as {_content_type(exchange)!r}"
