@@ -133,19 +133,19 @@ def sent_payload_conforms(verdicts, scenario_rules, response, kind):
     # Rules tagged on the scenario, and any other rule with an error finding.
     rules = list(scenario_rules)
     rules += [f.rule for f in result.errors if f.rule not in rules]
-    check_every(
-        verdicts,
-        [
-            (
-                rule,
-                not [f for f in result.findings if f.rule == rule],
-                f"expected the {resource_type} GipoNext sent to meet {rule}; "
-                "the validation engine found "
-                + describe_findings([f for f in result.findings if f.rule == rule]),
-            )
-            for rule in rules
-        ],
-    )
+    findings_by_rule = {
+        rule: [f for f in result.findings if f.rule == rule] for rule in rules
+    }
+    checks = [
+        (
+            rule,
+            not findings,
+            f"expected the {resource_type} GipoNext sent to meet {rule}; the "
+            f"validation engine found {describe_findings(findings)}",
+        )
+        for rule, findings in findings_by_rule.items()
+    ]
+    check_every(verdicts, checks)
 
 
 @then(parsers.re(r"the RIS-PACS accepts the conforming (?P<kind>patient|order)"))
