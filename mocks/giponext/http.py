@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from flask import Response, request
 
 from giponext_conformance.findings import simple_outcome
+from giponext_conformance.validation import dumps
 
 FHIR_JSON = "application/fhir+json"
 FHIR_CONTENT_TYPE = f"{FHIR_JSON}; charset=utf-8"
@@ -42,7 +43,7 @@ class HttpProblem(Exception):
 
 def fhir_response(body, status=200, headers=None) -> Response:
     """Build a response with a FHIR JSON body, or an empty one for None."""
-    text = "" if body is None else json.dumps(body, ensure_ascii=False, indent=2)
+    text = "" if body is None else dumps(body, indent=2)
     response = Response(text, status=status)
     if body is not None:
         response.headers["Content-Type"] = FHIR_CONTENT_TYPE

@@ -16,10 +16,12 @@ The audit journal lives in the same file (see journal.py).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import time
 from dataclasses import dataclass
 
 from giponext_conformance.mocks.storage import ResourceStore, now_instant
+from giponext_conformance.validation import dumps
 
 SCHEMA = (
     """
@@ -269,8 +271,8 @@ class GipoNextState:
                     tenant,
                     order_id,
                     patient_id,
-                    json.dumps(procedure_request),
-                    json.dumps(patient) if patient is not None else None,
+                    dumps(procedure_request),
+                    dumps(patient) if patient is not None else None,
                     now_instant(),
                 ),
             )
@@ -293,8 +295,9 @@ class GipoNextState:
         )
         if row is None:
             return None
-        patient = json.loads(row[2]) if row[2] else None
-        return Order(tenant, order_id, row[0], json.loads(row[1]), patient)
+        patient = json.loads(row[2], parse_float=Decimal) if row[2] else None
+        procedure_request = json.loads(row[1], parse_float=Decimal)
+        return Order(tenant, order_id, row[0], procedure_request, patient)
 
     def registered_doctors(self, tenant: str, codes) -> set[str]:
         """Return those of `codes` that the tenant's registered orders name."""
@@ -343,7 +346,7 @@ class GipoNextState:
                 report_id,
                 version_id,
                 last_updated,
-                json.dumps(stored, ensure_ascii=False) if stored else None,
+                dumps(stored) if stored else None,
                 int(stored is None),
             ),
         )
@@ -399,7 +402,7 @@ class GipoNextState:
         row = self._current(self._read(), tenant, report_id)
         if row is None or row[2]:
             return None
-        return json.loads(row[1])
+        return json.loads(row[1], parse_float=Decimal)
 
     def report_status(self, tenant: str, report_id: str) -> str:
         """Return 'current', 'withdrawn' or 'unknown'."""

@@ -359,3 +359,19 @@ def test_unknown_path_is_outcome(giponext_server):
     assert "/DiagnosticReport" in missing.json()["issue"][0]["diagnostics"]
     assert wrong_method.status_code == 405
     assert _is_fhir_json(wrong_method)
+
+
+def test_decimal_extension_keeps_its_digits(giponext_server):
+    server = giponext_server()
+    extension = '{"url": "https://example.test/fhir/score", "valueDecimal": 36.150}'
+    body = json.dumps(server.report).replace(
+        '"extension": [', f'"extension": [{extension}, ', 1
+    )
+    assert extension in body
+
+    created = server.request("POST", body=body.encode("utf-8"))
+    read = server.request("GET", f"/{server.report['id']}")
+
+    assert created.status_code == 201
+    assert read.status_code == 200
+    assert '"valueDecimal": 36.150' in read.text
