@@ -29,6 +29,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 from requests.structures import CaseInsensitiveDict
 
@@ -96,8 +97,14 @@ def _accept_everything(received: list[str]):
     ),
     target_fixture="untrusted_ris",
 )
-def untrusted_ris(request, tmp_path, fault):
+def untrusted_ris(request, ris_target, tmp_path, fault):
     """Start a server on 127.0.0.1 that accepts everything over a faulty transport."""
+    if not ris_target.is_https:
+        # A passing check here would hide the plain-HTTP verdict of the run.
+        pytest.skip(
+            f"the RIS-PACS under test is reached over plain HTTP "
+            f"({ris_target.ris_url}), so the run already judges TRN-01 from its URL"
+        )
     received: list[str] = []
     app = _accept_everything(received)
     if fault == "over plain HTTP":
