@@ -127,6 +127,17 @@ class Exchange:
     _parsed: object = field(default=None, repr=False)
     _parsed_done: bool = field(default=False, repr=False)
 
+    def __repr__(self) -> str:
+        # allure-pytest-bdd records the repr of every step argument, and each
+        # recorded text is masked for secrets afterwards; leaving the bodies
+        # out keeps a 16 MiB upload from being copied and masked twice more.
+        # The bodies are in the exchange's own attachment.
+        sent = len(self.request_body) if self.request_body is not None else 0
+        return (
+            f"Exchange({self.method} {self.url} -> {self.status},"
+            f" request body {sent} bytes, response body {len(self.content)} bytes)"
+        )
+
     @property
     def content_type(self) -> str:
         return self.headers.get("Content-Type", "")
