@@ -37,6 +37,13 @@ OUTCOME_MARKER = "outcome"
 # report: short, but long enough that the report follows the order's response.
 BUNDLED_REPORT_DELAY = 0.2
 
+# Body size limit of the GipoNext endpoint in a bundled run, in bytes. The
+# bundled sender's reports carry one small generated PDF (a few KiB), so 1 MiB
+# leaves ample room, while the size-limit scenario (TRN-08) uploads only
+# limit + 1 bytes instead of the 16 MiB that GipoNext's own limit would take.
+# A vendor's RIS-PACS meets GipoNext's real limit.
+BUNDLED_MAX_BODY_BYTES = 1024 * 1024
+
 HARNESS_OPTIONS = [
     HarnessOption(
         "--outcome",
@@ -160,6 +167,7 @@ class OutcomeRun:
             public_url=option("giponext_public_url"),
             tenant=option("giponext_tenant"),
             api_key=option("giponext_api_key"),
+            max_body_bytes=None if self.external else BUNDLED_MAX_BODY_BYTES,
         )
 
     def start(self) -> GipoNextEndpoint:

@@ -66,6 +66,8 @@ class EndpointSettings:
     public_url: str | None = None
     tenant: str | None = None
     api_key: str | None = None
+    # Largest report body accepted, in bytes; None keeps GipoNext's own limit.
+    max_body_bytes: int | None = None
 
 
 class GipoNextEndpoint:
@@ -121,6 +123,8 @@ class GipoNextEndpoint:
             db_path=str(self.folder / "giponext.sqlite3"),
             public_url=self.settings.public_url,
         )
+        if self.settings.max_body_bytes is not None:
+            config.max_body_bytes = self.settings.max_body_bytes
         try:
             self.app = create_app(config)
             # An address given explicitly for the vendor is an explicit

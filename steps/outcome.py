@@ -3,6 +3,8 @@
 Phrases offered:
     Given GipoNext answers the first delivery of each report with {status:d}
         and Retry-After {seconds:d} seconds (one phrase)
+    Given GipoNext answers the first delivery of each report with {status:d}
+        and the run's Retry-After (one phrase)
     Given GipoNext has sent a new patient and order to the RIS-PACS
     When the RIS-PACS delivers the report of the order
     Then GipoNext receives a report for the order that meets every report rule
@@ -34,6 +36,16 @@ from .patient import put_patient
 # that a second delivery of the same report is seen.
 DUPLICATE_WATCH = 1.5
 
+# Seconds between two looks at whether the bundled sender is still busy.
+SENDER_POLL_INTERVAL = 0.02
+
+# Retry-After seconds of "the run's Retry-After". The bundled sender either
+# waits or, with the ignores-retry-after quirk, retries at once, so one second
+# is enough to distinguish the two. A vendor's sender gets two seconds, so that
+# a fixed back-off of about a second is not taken for waiting.
+BUNDLED_RETRY_AFTER = 1
+VENDOR_RETRY_AFTER = 2
+
 
 @dataclass
 class OutcomeOrder:
@@ -56,6 +68,20 @@ def busy_giponext(request, giponext_endpoint, status, seconds):
     faults = giponext_endpoint.mock.config.delivery_faults
     faults[giponext_endpoint.tenant] = DeliveryFault(status, seconds)
     request.addfinalizer(lambda: faults.pop(giponext_endpoint.tenant, None))
+
+
+@given(
+    parsers.parse(
+        "GipoNext answers the first delivery of each report with {status:d} and"
+        " the run's Retry-After"
+    )
+)
+def busy_giponext_for_run(request, giponext_endpoint, status):
+    from giponext_conformance.outcome import outcome_run
+
+    external = outcome_run(request.config).external
+    seconds = VENDOR_RETRY_AFTER if external else BUNDLED_RETRY_AFTER
+    busy_giponext(request, giponext_endpoint, status, seconds)
 
 
 @given(
@@ -134,8 +160,28 @@ def report_meets_rules(verdicts, giponext_endpoint, outcome_order, delivered):
     _record_all(verdicts, checks)
 
 
+def _watch_for_duplicates(ris_target) -> None:
+    """Wait until a second delivery of the report would have arrived.
+
+    The bundled mock's sender sends nothing once `busy()` is False (no
+    delivery scheduled, running or in flight), so the wait ends there, at
+    most DUPLICATE_WATCH seconds later. Any other sender is watched for
+    DUPLICATE_WATCH seconds.
+    """
+    from giponext_conformance.mocks.ris_pacs.sender import EXTENSION
+
+    deadline = time.monotonic() + DUPLICATE_WATCH
+    ris_app = ris_target.extra.get("ris_app")
+    sender = ris_app.extensions.get(EXTENSION) if ris_app is not None else None
+    if sender is None:
+        time.sleep(DUPLICATE_WATCH)
+        return
+    while sender.busy() and time.monotonic() < deadline:
+        time.sleep(SENDER_POLL_INTERVAL)
+
+
 @then("the RIS-PACS retried no sooner than Retry-After and delivered the report once")
-def retried_politely(verdicts, giponext_endpoint, delivered):
+def retried_politely(verdicts, ris_target, giponext_endpoint, delivered):
     from giponext_conformance.mocks.giponext.judge import judge_retries
 
     if delivered is None:
@@ -143,7 +189,7 @@ def retried_politely(verdicts, giponext_endpoint, delivered):
             "GAUTH-06", False, "expected a delivered report, found none in time"
         )
         return
-    time.sleep(DUPLICATE_WATCH)
+    _watch_for_duplicates(ris_target)
     behaviour = giponext_endpoint.mock.retry_behaviour(
         giponext_endpoint.tenant, delivered.report_id
     )

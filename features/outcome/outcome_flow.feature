@@ -12,7 +12,7 @@ Feature: Outcome flow
 
   @GAUTH-06 @SHOULD
   Scenario Outline: The RIS-PACS waits for Retry-After when GipoNext is busy
-    Given GipoNext answers the first delivery of each report with <status> and Retry-After 2 seconds
+    Given GipoNext answers the first delivery of each report with <status> and the run's Retry-After
     And GipoNext has sent a new patient and order to the RIS-PACS
     When the RIS-PACS delivers the report of the order
     Then the RIS-PACS retried no sooner than Retry-After and delivered the report once

@@ -303,6 +303,18 @@ class ReportSender:
             order_id, row[0], row[2], row[3], row[4], row[5] or "", False
         )
 
+    def busy(self) -> bool:
+        """Tell whether a delivery is scheduled, running, or has a report in flight."""
+        with self._lock:
+            if any(timer.is_alive() for timer in self._timers):
+                return True
+        row = (
+            self.store._connection()
+            .execute("SELECT 1 FROM ris_pacs_reports WHERE state = ?", (SENDING,))
+            .fetchone()
+        )
+        return row is not None
+
     def report_of(self, order_id: str) -> dict | None:
         row = self._row(self.store._connection(), order_id)
         return json.loads(row[1]) if row else None
