@@ -16,6 +16,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .models import AuthorizationCode, Client, DeviceCredential, Token, User
 
+# werkzeug method for the test users' password hashes: scrypt with N = 2**10,
+# about 5 ms per hash on a 2-vCPU machine, where werkzeug's default N = 2**15
+# takes about 150 ms. That work factor is too low for real passwords, and the
+# mock holds none: its users are generated or configured test accounts in a
+# SQLite file of one run, and every OAuth scenario creates users and signs in.
+TEST_PASSWORD_HASH = "scrypt:1024:8:1"
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS oauth_users (
         username TEXT PRIMARY KEY,
@@ -113,7 +120,7 @@ class OAuthStorage:
     # -- users and clients ----------------------------------------------------
 
     def add_user(self, username, password, tenant, display_name="") -> None:
-        password_hash = generate_password_hash(password)
+        password_hash = generate_password_hash(password, TEST_PASSWORD_HASH)
         with self._store.transaction() as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO oauth_users VALUES (?, ?, ?, ?)",
@@ -130,7 +137,9 @@ class OAuthStorage:
             ).fetchone()
         if row is None:
             # Hash anyway so that an unknown name costs as much as a wrong password.
-            check_password_hash(generate_password_hash("x"), password)
+            check_password_hash(
+                generate_password_hash("x", TEST_PASSWORD_HASH), password
+            )
             return None
         if not check_password_hash(row[3], password):
             return None
