@@ -3,6 +3,12 @@
 Each subcommand lives in a module of this package that offers
 `register(subparsers)`; the parser it adds sets `handler`, a function that
 takes the parsed arguments and returns the exit status.
+
+Building the parser must stay cheap, because every invocation builds all of
+it, `--help` and usage errors included. A subcommand whose options need slow
+imports (the mocks, pytest, the validation engine) passes
+`complete=function` to `add_parser`; the function adds those options only
+when that subcommand is parsed or its help is printed.
 """
 
 from __future__ import annotations
@@ -30,7 +36,32 @@ SUBCOMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser that reports usage errors in one sentence, exit 2."""
+    """An ArgumentParser that reports usage errors in one sentence, exit 2.
+
+    `complete(parser)`, when given, is called once before the parser first
+    parses arguments or formats its usage or help.
+    """
+
+    def __init__(self, *args, complete=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._complete = complete
+
+    def _completed(self) -> None:
+        if self._complete is not None:
+            complete, self._complete = self._complete, None
+            complete(self)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._completed()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self):
+        self._completed()
+        return super().format_usage()
+
+    def format_help(self):
+        self._completed()
+        return super().format_help()
 
     def error(self, message):
         self.exit(2, f"{self.prog}: {message}. Run '{self.prog} --help' for usage.\n")

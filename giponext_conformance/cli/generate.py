@@ -9,9 +9,7 @@ the other, separated by a blank line.
 
 from __future__ import annotations
 
-from giponext_conformance import breakers
 from giponext_conformance.errors import UsageError
-from giponext_conformance.validation import dumps
 
 RESOURCE_NAMES = {
     "patient": "Patient",
@@ -55,6 +53,10 @@ def register(subparsers) -> None:
 
 
 def run_generate(args) -> int:
+    # The generators and the validation engine take about a second to
+    # import, so they are loaded only when payloads are generated.
+    from giponext_conformance.validation import dumps
+
     if not 1 <= args.count <= MAX_COUNT:
         raise UsageError(
             f"--count must be between 1 and {MAX_COUNT}, not {args.count}."
@@ -76,6 +78,8 @@ def run_generate(args) -> int:
 
 
 def _payload(resource_type: str, rule_id: str | None, seed: int):
+    from giponext_conformance import breakers
+
     if rule_id is None:
         return breakers.valid_payload(resource_type, seed)
     return breakers.break_payload(resource_type, rule_id, seed)

@@ -56,8 +56,6 @@ def parse_fault(text: str):
 
 
 def add_giponext_parser(mocks) -> None:
-    from giponext_conformance.mocks.giponext.config import DEFAULT_MAX_BODY_BYTES
-
     parser = mocks.add_parser(
         "giponext",
         help="run the GipoNext mock (receives DiagnosticReports)",
@@ -67,7 +65,16 @@ def add_giponext_parser(mocks) -> None:
             " with a report file to POST by hand. Without --cert and --key a"
             " throwaway CA signs the server certificate and its file is printed."
         ),
+        # Importing the mock's defaults loads the whole GipoNext mock, so its
+        # options are added only when this command is used.
+        complete=_add_giponext_options,
     )
+    parser.set_defaults(handler=run_giponext)
+
+
+def _add_giponext_options(parser) -> None:
+    from giponext_conformance.mocks.giponext.config import DEFAULT_MAX_BODY_BYTES
+
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
         "--allow-non-loopback",
@@ -131,7 +138,6 @@ def add_giponext_parser(mocks) -> None:
         help="largest request body accepted, in bytes"
         f" (default {DEFAULT_MAX_BODY_BYTES})",
     )
-    parser.set_defaults(handler=run_giponext)
 
 
 def _rate_limit(text: str):

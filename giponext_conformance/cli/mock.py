@@ -65,9 +65,6 @@ def _port(text: str) -> int:
 
 
 def add_ris_pacs_parser(mocks) -> None:
-    from giponext_conformance.mocks.ris_pacs.config import DEFAULT_MAX_BODY_BYTES
-    from giponext_conformance.mocks.ris_pacs.quirks import QUIRKS
-
     parser = mocks.add_parser(
         "ris-pacs",
         help="run the mock RIS-PACS (receives Patient and ProcedureRequest)",
@@ -76,7 +73,17 @@ def add_ris_pacs_parser(mocks) -> None:
             "--cert and --key a throwaway CA signs the server certificate, and the "
             "CA file to trust is printed."
         ),
+        # Importing the mock's quirks and defaults loads the whole mock
+        # RIS-PACS, so its options are added only when this command is used.
+        complete=_add_ris_pacs_options,
     )
+    parser.set_defaults(handler=run_ris_pacs)
+
+
+def _add_ris_pacs_options(parser) -> None:
+    from giponext_conformance.mocks.ris_pacs.config import DEFAULT_MAX_BODY_BYTES
+    from giponext_conformance.mocks.ris_pacs.quirks import QUIRKS
+
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
         "--allow-non-loopback",
@@ -121,7 +128,6 @@ def add_ris_pacs_parser(mocks) -> None:
         f"(default {DEFAULT_MAX_BODY_BYTES})",
     )
     _add_report_sender_options(parser)
-    parser.set_defaults(handler=run_ris_pacs)
 
 
 def _add_report_sender_options(parser) -> None:

@@ -26,11 +26,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from giponext_conformance.allure_labels import (
-    CATEGORIES,
-    write_categories,
-    write_environment,
-)
 from giponext_conformance.bundle import build_bundle, sha256_of_file, verify_bundle
 from giponext_conformance.errors import HarnessError
 from giponext_conformance.summary import load_results, verdict_of, write_summaries
@@ -192,6 +187,10 @@ def allure_command() -> list[str]:
 
 def prepare_results(results_dir: Path, previous_report: Path, results: dict) -> None:
     """Add environment, categories and an Allure 2 history to the results if missing."""
+    # allure_labels is also a pytest plugin and imports pytest, which takes
+    # a few tenths of a second, so it is loaded only when a report is built.
+    from giponext_conformance.allure_labels import write_categories, write_environment
+
     if not (results_dir / "environment.properties").is_file():
         write_environment(results_dir, results.get("target"))
     if not (results_dir / "categories.json").is_file():
@@ -204,6 +203,8 @@ def prepare_results(results_dir: Path, previous_report: Path, results: dict) -> 
 
 def allure_config(report_dir: Path) -> dict:
     """Return the Allure 3 configuration: name, history file, categories, grouping."""
+    from giponext_conformance.allure_labels import CATEGORIES
+
     return {
         "name": REPORT_NAME,
         "historyPath": str((report_dir / ALLURE_HISTORY).resolve()),

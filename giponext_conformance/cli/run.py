@@ -25,12 +25,6 @@ from importlib.resources import files
 from pathlib import Path
 
 from giponext_conformance.errors import HarnessError, UsageError
-from giponext_conformance.plugin import harness_options, load_extensions
-from giponext_conformance.target import (
-    check_ca_bundle,
-    check_reachable,
-    external_target,
-)
 
 # pytest exit codes (pytest.ExitCode) that mean the suite did not run as asked.
 _PYTEST_PROBLEMS = {
@@ -50,7 +44,16 @@ def register(subparsers) -> None:
             "against the bundled mock RIS-PACS when no URL is given, and write "
             "conformance.json, junit.xml and Allure results to the report folder."
         ),
+        # The harness options come from the pytest plugin, which imports
+        # pytest and the HTTP client, so they are added only for `run`.
+        complete=_add_options,
     )
+    parser.set_defaults(handler=run)
+
+
+def _add_options(parser) -> None:
+    from giponext_conformance.plugin import harness_options
+
     for option in harness_options():
         option.add_to(parser)
     parser.add_argument(
@@ -66,7 +69,6 @@ def register(subparsers) -> None:
         help="run only this group of features, for example 'intake' "
         "(repeatable; default: every group)",
     )
-    parser.set_defaults(handler=run)
 
 
 def features_folder() -> Path:
@@ -96,6 +98,13 @@ def selected_paths(names) -> list[str]:
 
 def check_options(args) -> None:
     """Raise a HarnessError for options that cannot work, before anything starts."""
+    from giponext_conformance.plugin import load_extensions
+    from giponext_conformance.target import (
+        check_ca_bundle,
+        check_reachable,
+        external_target,
+    )
+
     if args.quirk:
         if args.ris_url:
             raise UsageError("--quirk applies to the bundled mock only; drop --ris-url")
@@ -128,6 +137,8 @@ def check_options(args) -> None:
 
 def pytest_arguments(args, report_dir: Path) -> list[str]:
     """Build the pytest command line for the run from the parsed options."""
+    from giponext_conformance.plugin import harness_options
+
     folder = features_folder()
     arguments = [
         *selected_paths(args.features),

@@ -6,11 +6,6 @@ import json
 import sys
 
 from giponext_conformance.errors import UsageError
-from giponext_conformance.stepcatalogue import (
-    collect_steps,
-    render_markdown,
-    render_text,
-)
 
 
 def register(subparsers) -> None:
@@ -43,6 +38,14 @@ def register(subparsers) -> None:
 
 
 def run_steps(args) -> int:
+    # The catalogue imports pytest-bdd and pytest, which takes a few tenths
+    # of a second, so it is loaded only when steps are listed.
+    from giponext_conformance.stepcatalogue import (
+        collect_steps,
+        render_markdown,
+        render_text,
+    )
+
     module_names = None
     if args.module:
         from giponext_conformance.stepcatalogue import step_module_names

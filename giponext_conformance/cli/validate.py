@@ -15,7 +15,6 @@ from pathlib import Path
 
 from giponext_conformance.errors import InputFileError
 from giponext_conformance.findings import SEVERITIES, operation_outcome
-from giponext_conformance.validation import dumps, validate_bytes
 
 # Bodies larger than this are not FHIR payloads of this integration; reading
 # them whole would only exhaust memory.
@@ -55,6 +54,10 @@ def register(subparsers) -> None:
 
 
 def run_validate(args) -> int:
+    # The validation engine loads the STU3 models, which takes about half a
+    # second, so it is imported only when a payload is validated.
+    from giponext_conformance.validation import dumps, validate_bytes
+
     inputs = list(_expand(args.inputs))
     results = [
         (name, validate_bytes(_read(name), args.expected_type)) for name in inputs
