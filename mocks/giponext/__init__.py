@@ -114,9 +114,11 @@ class GipoNextMock:
     ) -> Delivery | None:
         """Wait for a POST of a report for the tenant; return it or None on timeout.
 
-        A delivery that names `order_id` in basedOn is preferred. Any other
-        POST for the tenant after `after_seq` is returned when none does,
-        because a report with a wrong reference must be judged too. Faulted
+        A delivery that names `order_id` in basedOn is preferred. Otherwise
+        the first POST for the tenant after `after_seq` that names no other
+        order GipoNext sent is returned, because a report with a wrong
+        reference must be judged too, while a late report for another
+        registered order belongs to another flow. Faulted
         attempts (429/503) are skipped, because the sender is expected to
         retry them. `on_progress(elapsed)` is called every `progress_every`
         seconds.
@@ -146,7 +148,16 @@ class GipoNextMock:
             for delivery in posts:
                 if order_id in delivery.order_ids:
                     return delivery
-        return posts[0] if posts else None
+        for delivery in posts:
+            if not self._names_other_order(tenant, delivery, order_id):
+                return delivery
+        return None
+
+    def _names_other_order(self, tenant, delivery, order_id) -> bool:
+        return any(
+            named != order_id and self.state.order(tenant, named) is not None
+            for named in delivery.order_ids
+        )
 
 
 def mock_of(app: Flask) -> GipoNextMock:

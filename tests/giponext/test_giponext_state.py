@@ -15,6 +15,7 @@ from giponext_conformance.mocks.giponext.state import (
 )
 
 TENANT = "tenant-state"
+SERVER_TENANT = "tenant-test"  # the tenant of the giponext_server fixture
 
 
 @pytest.fixture
@@ -137,3 +138,33 @@ def test_judge_retries_messages(state):
     assert check.warning
     assert "1 retry(ies) before Retry-After elapsed" in check.message
     assert "sent 1 more time(s)" in check.message
+
+
+def test_wait_skips_report_of_other_order(giponext_server):
+    server = giponext_server()
+    later = valid_set(2)
+    server.mock.register_order(SERVER_TENANT, later.procedure_request, later.patient)
+    other_order_report = server.request("POST", body=server.report)
+    assert other_order_report.status_code == 201
+
+    found = server.mock.wait_for_delivery(
+        SERVER_TENANT, later.procedure_request["id"], timeout=0.5
+    )
+
+    assert found is None
+
+
+def test_wait_returns_report_of_unknown_order(giponext_server):
+    server = giponext_server()
+    later = valid_set(2)
+    server.mock.register_order(SERVER_TENANT, later.procedure_request, later.patient)
+    stray = dict(server.report, basedOn=[{"reference": "ProcedureRequest/RIS-77"}])
+    answer = server.request("POST", body=stray)
+    assert answer.status_code == 422
+
+    found = server.mock.wait_for_delivery(
+        SERVER_TENANT, later.procedure_request["id"], timeout=0.5
+    )
+
+    assert found is not None
+    assert found.order_ids == ("RIS-77",)
