@@ -168,16 +168,24 @@ def _watch_for_duplicates(ris_target) -> None:
     most DUPLICATE_WATCH seconds later. Any other sender is watched for
     DUPLICATE_WATCH seconds.
     """
-    from giponext_conformance.mocks.ris_pacs.sender import EXTENSION
-
     deadline = time.monotonic() + DUPLICATE_WATCH
-    ris_app = ris_target.extra.get("ris_app")
-    sender = ris_app.extensions.get(EXTENSION) if ris_app is not None else None
+    sender = _bundled_sender(ris_target)
     if sender is None:
         time.sleep(DUPLICATE_WATCH)
         return
     while sender.busy() and time.monotonic() < deadline:
         time.sleep(SENDER_POLL_INTERVAL)
+
+
+def _bundled_sender(ris_target):
+    """Return the bundled mock's ReportSender, or None for any other RIS-PACS."""
+    ris_app = ris_target.extra.get("ris_app")
+    if ris_app is None:
+        # A vendor's run never loads the mock's modules.
+        return None
+    from giponext_conformance.mocks.ris_pacs.sender import EXTENSION
+
+    return ris_app.extensions.get(EXTENSION)
 
 
 @then("the RIS-PACS retried no sooner than Retry-After and delivered the report once")
