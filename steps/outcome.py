@@ -6,8 +6,10 @@ Phrases offered:
     Given GipoNext answers the first delivery of each report with {status:d}
         and the run's Retry-After (one phrase)
     Given GipoNext has sent a new patient and order to the RIS-PACS
+    Given the bundled RIS-PACS names another patient in its reports
     When the RIS-PACS delivers the report of the order
     Then GipoNext receives a report for the order that meets every report rule
+    Then the outcome flow of the order is not complete
     Then the RIS-PACS retried no sooner than Retry-After and delivered the report once
 
 State: `outcome_order` (OutcomeOrder) is the intake GipoNext sent and the
@@ -22,6 +24,7 @@ report fails FLOW-02.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -104,6 +107,23 @@ def intake_sent(ris, giponext_endpoint, intake):
     return OutcomeOrder(patient, order, after_seq)
 
 
+@given("the bundled RIS-PACS names another patient in its reports")
+def sender_names_other_patient(request, ris_target):
+    """Make the bundled sender's next reports break DR-04, for this scenario only.
+
+    Only the bundled mock can be told to make a mistake, so the scenario is
+    skipped against a vendor's RIS-PACS.
+    """
+    sender = _bundled_sender(ris_target)
+    if sender is None:
+        pytest.skip("this scenario needs the bundled mock RIS-PACS and its sender")
+    settings = sender.settings
+    sender.settings = dataclasses.replace(
+        settings, quirks=settings.quirks | {"wrong-subject"}
+    )
+    request.addfinalizer(lambda: setattr(sender, "settings", settings))
+
+
 @when("the RIS-PACS delivers the report of the order", target_fixture="delivered")
 def wait_for_delivery(request, giponext_endpoint, outcome_order):
     from giponext_conformance.outcome import announce, outcome_run
@@ -158,6 +178,22 @@ def report_meets_rules(verdicts, giponext_endpoint, outcome_order, delivered):
         delivered, outcome_order.order["id"], giponext_endpoint.tenant
     )
     _record_all(verdicts, checks)
+
+
+@then("the outcome flow of the order is not complete")
+def flow_not_complete(verdicts, giponext_endpoint, outcome_order, delivered):
+    from giponext_conformance.mocks.giponext.judge import judge_delivery
+
+    checks = judge_delivery(
+        delivered, outcome_order.order["id"], giponext_endpoint.tenant
+    )
+    flow = next(check for check in checks if check.rule == "FLOW-02")
+    verdicts.check(
+        "FLOW-02",
+        not flow.ok,
+        "expected a report for another patient to leave the outcome flow"
+        f" incomplete, found it complete: {flow.message}",
+    )
 
 
 def _watch_for_duplicates(ris_target) -> None:

@@ -10,6 +10,13 @@ Feature: Outcome flow
     When the RIS-PACS delivers the report of the order
     Then GipoNext receives a report for the order that meets every report rule
 
+  @FLOW-02 @SHALL @negative
+  Scenario: A report GipoNext rejects does not complete the outcome flow
+    Given the bundled RIS-PACS names another patient in its reports
+    And GipoNext has sent a new patient and order to the RIS-PACS
+    When the RIS-PACS delivers the report of the order
+    Then the outcome flow of the order is not complete
+
   @GAUTH-06 @SHOULD
   Scenario Outline: The RIS-PACS waits for Retry-After when GipoNext is busy
     Given GipoNext answers the first delivery of each report with <status> and the run's Retry-After

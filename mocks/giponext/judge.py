@@ -5,9 +5,10 @@ are stored with the delivery. This module turns them, and the delivery
 itself, into one check per rule, which the outcome steps and vendor mode
 pass on to the results. It does no I/O.
 
-FLOW-02 is judged on the delivery: a report for the order arrived in time.
-The report's content is judged under DR-01 to DR-11 (and the base FHIR
-rules when it breaks them), so that the results name the rule to fix.
+FLOW-02 is judged on the delivery: a report for the order arrived in time
+and GipoNext accepted it. The report's content is also judged under DR-01 to
+DR-11 (and the base FHIR rules when it breaks them), so that the results name
+the rule to fix.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 from .state import Delivery, RetryBehaviour, referenced_order_ids
 
 REPORT_RULES = tuple(f"DR-{number:02d}" for number in range(1, 12))
+
+# Statuses with which GipoNext accepts a delivered report.
+ACCEPTED = (200, 201)
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,21 @@ def judge_delivery(
 
 
 def _flow_check(delivery: Delivery, order_id: str) -> RuleCheck:
-    if order_id in delivery.order_ids:
+    if order_id in delivery.order_ids and delivery.status in ACCEPTED:
         return RuleCheck(
             "FLOW-02",
             True,
             f"report {delivery.report_id} for ProcedureRequest/{order_id} arrived"
             f" (status {delivery.status})",
+        )
+    if order_id in delivery.order_ids:
+        broken = sorted(set(_error_rules(delivery))) or ["a report rule"]
+        return RuleCheck(
+            "FLOW-02",
+            False,
+            f"expected GipoNext to accept report {delivery.report_id} for"
+            f" ProcedureRequest/{order_id}, found status {delivery.status}: it"
+            f" breaks {', '.join(broken)}",
         )
     named = ", ".join(delivery.order_ids) or "no order"
     return RuleCheck(
@@ -200,3 +213,12 @@ def judge_retries(behaviour: RetryBehaviour, report_id: str | None) -> RuleCheck
 def failing_rules(checks) -> set[str]:
     """Return the rules with a failed or warned check."""
     return {check.rule for check in checks if not check.ok}
+
+
+def _error_rules(delivery: Delivery):
+    """Yield the rule id of each error finding GipoNext stored for a delivery."""
+    for issue in delivery.findings:
+        if issue.get("severity") not in ("error", "fatal"):
+            continue
+        for coding in (issue.get("details") or {}).get("coding", []):
+            yield coding.get("code")

@@ -16,29 +16,31 @@ from dataclasses import dataclass
 
 GIPONEXT_SYSTEM = "https://www.giponext.it"
 
-# name -> (what the sender does wrong, ids of the rules that this breaks)
+# name -> (what the sender does wrong, ids of the rules that this breaks).
+# GipoNext rejects every report these mistakes produce, so each one that
+# changes the report also fails FLOW-02.
 REPORT_QUIRKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "jpeg-content-type": (
         "The attachment declares contentType image/jpeg although it carries a PDF.",
-        ("DR-09",),
+        ("DR-09", "FLOW-02"),
     ),
     "octet-stream-content-type": (
         "The attachment declares contentType application/octet-stream instead of"
         " application/pdf.",
-        ("DR-09",),
+        ("DR-09", "FLOW-02"),
     ),
     "data-and-url": (
         "The attachment carries both data and url, where exactly one is allowed.",
-        ("DR-10",),
+        ("DR-10", "FLOW-02"),
     ),
     "non-pdf-data": (
         "The attachment's data is base64 of plain text, not of a PDF.",
-        ("DR-10",),
+        ("DR-10", "FLOW-02"),
     ),
     "data-url-prefix": (
         "The attachment's data starts with a 'data:application/pdf;base64,' prefix,"
         " so it is not plain base64.",
-        ("DR-10",),
+        ("DR-10", "FLOW-02"),
     ),
     "server-assigned-basedon": (
         "basedOn references the order by an id the RIS-PACS made up instead of"
@@ -48,30 +50,30 @@ REPORT_QUIRKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "identifier-basedon": (
         "basedOn names the order by an identifier only, without a reference"
         " ProcedureRequest/{id}.",
-        ("DR-03",),
+        ("DR-03", "FLOW-02"),
     ),
     "wrong-subject": (
         "subject references another patient than the one of the order.",
-        ("DR-04",),
+        ("DR-04", "FLOW-02"),
     ),
     "preliminary-status": (
         "The report is sent with status preliminary, although GipoNext takes"
         " completed reports only.",
-        ("DR-05",),
+        ("DR-05", "FLOW-02"),
     ),
     "missing-id": (
         "The report is sent without an id.",
-        ("DR-02",),
+        ("DR-02", "FLOW-02"),
     ),
     "issued-without-timezone": (
         "issued is written without a time zone (2025-06-02T10:00:00), which is"
         " not a FHIR instant.",
-        ("DR-07", "TRN-09"),
+        ("DR-07", "TRN-09", "FLOW-02"),
     ),
     "r4-performer": (
         "performer is a plain Reference as in FHIR R4, not the STU3 backbone"
         " element with actor and role.",
-        ("DR-08", "TRN-09"),
+        ("DR-08", "TRN-09", "FLOW-02"),
     ),
     "ignores-retry-after": (
         "After 429 or 503 the sender retries at once, ignoring Retry-After.",
