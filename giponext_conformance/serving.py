@@ -42,7 +42,7 @@ MAX_HEADER_BYTES = 64 * 1024
 # Seconds cheroot's connection loop waits in select() between checks of its
 # state. stop() waits for that loop to notice, so a stop takes up to this
 # long: cheroot's default of 0.5 s would cost half a second per server, and
-# the suite starts and stops about 25 servers per run. An idle loop wakes 50
+# a full run starts and stops about 20 servers. An idle loop wakes 50
 # times a second at 0.02 s, about 0.5% of one CPU per server.
 SELECT_INTERVAL = 0.02
 
