@@ -303,6 +303,11 @@ def pytest_configure(config):
         )
     for level in LEVELS:
         config.addinivalue_line("markers", f"{level}: scenario checks a {level} rule")
+    config.addinivalue_line(
+        "markers",
+        f"{GIPONEXT_MOCK_MARKER}: scenario exercises the bundled GipoNext mock,"
+        " not the RIS-PACS, so a vendor's run skips it",
+    )
     config.stash[_state_key] = HarnessState(config)
 
 
@@ -343,6 +348,12 @@ def _scenario_tags(item, template) -> set[str]:
     return template.tags | template.feature.tags | rule_tags | row_tags
 
 
+# Tag of the features that exercise the bundled GipoNext mock itself: its
+# rejections, corrections, OAuth server and rate limits. Their verdicts say
+# nothing about a vendor's RIS-PACS.
+GIPONEXT_MOCK_MARKER = "giponext-mock"
+
+
 def is_scenario(item) -> bool:
     return _scenario_template(item) is not None
 
@@ -359,6 +370,13 @@ def pytest_collection_modifyitems(config, items):
                 pytest.mark.skip(
                     reason="MOCK rules describe the bundled mock RIS-PACS and are "
                     "not checked on a vendor's system"
+                )
+            )
+        elif external and item.get_closest_marker(GIPONEXT_MOCK_MARKER):
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="this scenario checks the bundled GipoNext mock; a "
+                    "vendor's reports are judged in the outcome flow"
                 )
             )
 

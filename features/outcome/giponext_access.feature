@@ -1,4 +1,4 @@
-@outcome
+@outcome @giponext-mock
 Feature: Access to the GipoNext report endpoint
   GipoNext takes reports only with a valid credential, only for the tenant
   that credential belongs to, and only as FHIR JSON within its size limit.

@@ -1,4 +1,4 @@
-@outcome
+@outcome @giponext-mock
 Feature: GipoNext receives DiagnosticReports
   The GipoNext mock stores a report that meets every rule and rejects one that
   breaks a rule, naming that rule, so a vendor learns what GipoNext will take.

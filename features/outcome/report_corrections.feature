@@ -1,4 +1,4 @@
-@outcome
+@outcome @giponext-mock
 Feature: Correcting and withdrawing a report on GipoNext
   A RIS-PACS corrects a report it sent with PUT, naming the version it read,
   and withdraws it with DELETE; a second POST of the same id is a conflict.

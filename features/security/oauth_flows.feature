@@ -1,3 +1,4 @@
+@giponext-mock
 Feature: OAuth 2.0 flows of GipoNext's authorization server
   A RIS-PACS obtains its token by the authorization-code flow with PKCE or
   by the device flow; either way a person signs in and grants each scope.

@@ -1,3 +1,4 @@
+@giponext-mock
 Feature: OAuth 2.0 access tokens on GipoNext
   GipoNext takes an OAuth 2.0 access token wherever it takes an API key. A
   token carries only the scopes its user granted and acts only for that

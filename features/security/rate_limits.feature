@@ -1,3 +1,4 @@
+@giponext-mock
 Feature: Rate limits on GipoNext
   GipoNext counts requests per OAuth client or API key in a sliding window
   and answers the excess with 429 and the seconds to wait.

@@ -116,9 +116,9 @@ class GipoNextMock:
 
         A delivery that names `order_id` in basedOn is preferred. Otherwise
         the first POST for the tenant after `after_seq` that names no other
-        order GipoNext sent is returned, because a report with a wrong
-        reference must be judged too, while a late report for another
-        registered order belongs to another flow. Faulted
+        order GipoNext sent, and no other patient than the order's, is
+        returned, because a report with a wrong reference must be judged too,
+        while a late report for another order belongs to another flow. Faulted
         attempts (429/503) are skipped, because the sender is expected to
         retry them. `on_progress(elapsed)` is called every `progress_every`
         seconds.
@@ -148,8 +148,11 @@ class GipoNextMock:
             for delivery in posts:
                 if order_id in delivery.order_ids:
                     return delivery
+        order = self.state.order(tenant, order_id) if order_id else None
         for delivery in posts:
-            if not self._names_other_order(tenant, delivery, order_id):
+            if self._names_other_order(tenant, delivery, order_id):
+                continue
+            if order is None or _names_patient(delivery, order.patient_id):
                 return delivery
         return None
 
@@ -158,6 +161,16 @@ class GipoNextMock:
             named != order_id and self.state.order(tenant, named) is not None
             for named in delivery.order_ids
         )
+
+
+def _names_patient(delivery: Delivery, patient_id: str | None) -> bool:
+    """Tell whether a report names the patient, or names no patient at all."""
+    resource = delivery.resource if isinstance(delivery.resource, dict) else {}
+    subject = resource.get("subject")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    if reference is None or patient_id is None:
+        return True
+    return reference == f"Patient/{patient_id}"
 
 
 def mock_of(app: Flask) -> GipoNextMock:

@@ -120,7 +120,8 @@ def _peek_id(body: bytes) -> str | None:
     # The fault check runs before validation, so it reads the id leniently.
     try:
         parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # Validation reports what is wrong with the body afterwards.
         return None
     report_id = parsed.get("id") if isinstance(parsed, dict) else None
     return report_id if isinstance(report_id, str) and report_id else None

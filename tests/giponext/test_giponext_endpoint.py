@@ -375,3 +375,15 @@ def test_decimal_extension_keeps_its_digits(giponext_server):
     assert created.status_code == 201
     assert read.status_code == 200
     assert '"valueDecimal": 36.150' in read.text
+
+
+@pytest.mark.parametrize("depth", [100_000])
+def test_deeply_nested_post_gets_400(giponext_server, depth):
+    server = giponext_server()
+    body = ("[" * depth + "]" * depth).encode("ascii")
+
+    answer = server.request("POST", body=body)
+
+    assert answer.status_code == 400
+    assert _is_fhir_json(answer)
+    assert server.mock.state.count_reports() == 0

@@ -158,7 +158,11 @@ def test_wait_returns_report_of_unknown_order(giponext_server):
     server = giponext_server()
     later = valid_set(2)
     server.mock.register_order(SERVER_TENANT, later.procedure_request, later.patient)
-    stray = dict(server.report, basedOn=[{"reference": "ProcedureRequest/RIS-77"}])
+    stray = dict(
+        server.report,
+        basedOn=[{"reference": "ProcedureRequest/RIS-77"}],
+        subject={"reference": f"Patient/{later.patient['id']}"},
+    )
     answer = server.request("POST", body=stray)
     assert answer.status_code == 422
 
@@ -168,3 +172,18 @@ def test_wait_returns_report_of_unknown_order(giponext_server):
 
     assert found is not None
     assert found.order_ids == ("RIS-77",)
+
+
+def test_wait_skips_unknown_order_of_other_patient(giponext_server):
+    server = giponext_server()
+    later = valid_set(2)
+    server.mock.register_order(SERVER_TENANT, later.procedure_request, later.patient)
+    stray = dict(server.report, basedOn=[{"reference": "ProcedureRequest/RIS-78"}])
+    answer = server.request("POST", body=stray)
+    assert answer.status_code == 422
+
+    found = server.mock.wait_for_delivery(
+        SERVER_TENANT, later.procedure_request["id"], timeout=0.5
+    )
+
+    assert found is None
