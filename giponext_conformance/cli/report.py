@@ -92,6 +92,16 @@ def register(subparsers) -> None:
 
 
 def run_report(args) -> int:
+    try:
+        return _run_report(args)
+    except OSError as error:
+        # A folder given for a file, an unreadable result or a full disk.
+        target = error.filename or "a report file"
+        reason = error.strerror or str(error)
+        raise HarnessError(f"cannot use {target}: {reason.lower()}.") from None
+
+
+def _run_report(args) -> int:
     if args.verify:
         return _verify(args.verify)
 

@@ -201,3 +201,13 @@ def test_report_history_grows_between_runs(real_report_dir):
 
     history = (real_report_dir / "allure-history.jsonl").read_text("utf-8").splitlines()
     assert len(history) == 2
+
+
+def test_verify_of_folder_is_one_sentence(tmp_path, capsys):
+    status = main(["report", "--verify", str(tmp_path)])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert error.count("\n") == 1
+    assert "is a directory" in error
+    assert "Traceback" not in error
