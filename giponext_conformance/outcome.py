@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shlex
+import socket
 import sqlite3
+import ssl
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -127,11 +130,16 @@ def check_run_options(args) -> None:
             check_report_quirks(args.report_quirk)
         except ValueError as error:
             raise UsageError(str(error)) from None
-    if args.outcome_timeout <= 0:
+    if not math.isfinite(args.outcome_timeout) or args.outcome_timeout <= 0:
         raise UsageError("--outcome-timeout must be a positive number of seconds")
-    parse_listen(args.giponext_listen or DEFAULT_LISTEN)
+    host, port = parse_listen(args.giponext_listen or DEFAULT_LISTEN)
     if (args.giponext_cert is None) != (args.giponext_key is None):
         raise UsageError("--giponext-cert and --giponext-key must be given together")
+    if args.giponext_cert is not None:
+        _check_certificate(args.giponext_cert, args.giponext_key)
+    if args.outcome or not args.ris_url:
+        _check_listen(host, port)
+
     if args.outcome_trigger is not None:
         try:
             words = shlex.split(args.outcome_trigger)
@@ -139,6 +147,38 @@ def check_run_options(args) -> None:
             raise UsageError(f"--outcome-trigger cannot be split: {error}") from None
         if not words:
             raise UsageError("--outcome-trigger is empty")
+
+
+def _check_certificate(cert_path: str, key_path: str) -> None:
+    """Raise UsageError unless the certificate and key load as a TLS pair."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cert_path, key_path)
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "strerror", None) or getattr(error, "reason", None)
+        raise UsageError(
+            f"--giponext-cert {cert_path} and --giponext-key {key_path} cannot be"
+            f" loaded as a PEM certificate and its key: {reason or error}"
+        ) from None
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Raise UsageError when the GipoNext endpoint could not listen on HOST:PORT.
+
+    The socket is closed at once, so another process may still take the port
+    before the endpoint starts; the check catches the common mistakes early.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _name, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise UsageError(
+            f"--giponext-listen {host}:{port} cannot be used on this machine:"
+            f" {(error.strerror or str(error)).lower()}"
+        ) from None
 
 
 class OutcomeRun:

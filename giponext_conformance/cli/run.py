@@ -119,6 +119,11 @@ def check_options(args) -> None:
     check_ca_bundle(args.ca_bundle)
     selected_paths(args.features)
 
+    for module in load_extensions():
+        check = getattr(module, "check_run_options", None)
+        if check is not None:
+            check(args)
+
     if args.ris_url:
         target = external_target(
             args.ris_url,
@@ -128,11 +133,6 @@ def check_options(args) -> None:
             allow_http=args.allow_http,
         )
         check_reachable(target)
-
-    for module in load_extensions():
-        check = getattr(module, "check_run_options", None)
-        if check is not None:
-            check(args)
 
 
 def pytest_arguments(args, report_dir: Path) -> list[str]:

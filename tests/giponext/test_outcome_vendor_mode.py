@@ -272,3 +272,31 @@ def test_parse_listen_rejects(text):
 
     with pytest.raises(UsageError, match="--giponext-listen"):
         parse_listen(text)
+
+
+def test_busy_listen_port_is_usage_error(tmp_path, capsys):
+    from giponext_conformance.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = main(
+            [
+                "run",
+                "--ris-url",
+                "https://127.0.0.1:9",
+                "--ris-token",
+                "token-unused-1",
+                "--outcome",
+                "--giponext-listen",
+                f"127.0.0.1:{port}",
+                "--report-dir",
+                str(tmp_path),
+            ]
+        )
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert f"--giponext-listen 127.0.0.1:{port} cannot be used" in error
+    assert error.count("\n") == 1
