@@ -149,3 +149,20 @@ def test_pdf_header_without_body_rejected():
 )
 def test_url_forms(url, expected):
     assert findings_of(contentType="application/pdf", url=url) == expected
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_data_url_prefix_always_422(seed):
+    import copy
+
+    from giponext_conformance.breakers import valid_set
+    from giponext_conformance.validation import validate_resource
+
+    report = copy.deepcopy(valid_set(seed).diagnostic_report)
+    attachment = report["presentedForm"][0]
+    attachment["data"] = "data:application/pdf;base64," + attachment["data"]
+
+    result = validate_resource(report, "DiagnosticReport")
+
+    assert [finding.rule for finding in result.errors] == ["DR-10"]
+    assert result.http_status == 422
