@@ -54,4 +54,6 @@ def get_rule(rule_id: str) -> Rule:
     try:
         return rules[rule_id]
     except KeyError:
-        raise KeyError(f"unknown rule id {rule_id!r}; known ids: {', '.join(rules)}") from None
+        raise KeyError(
+            f"unknown rule id {rule_id!r}; known ids: {', '.join(rules)}"
+        ) from None

@@ -36,7 +36,9 @@ class Finding:
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
-            raise ValueError(f"unknown severity {self.severity!r}; use one of {SEVERITIES}")
+            raise ValueError(
+                f"unknown severity {self.severity!r}; use one of {SEVERITIES}"
+            )
 
     @property
     def is_error(self) -> bool:
@@ -75,9 +77,14 @@ def operation_outcome(findings, *, outcome_id: str | None = None) -> dict:
     return outcome
 
 
-def simple_outcome(severity: str, code: str, diagnostics: str, rule: str | None = None) -> dict:
+def simple_outcome(
+    severity: str, code: str, diagnostics: str, rule: str | None = None
+) -> dict:
     """Build an OperationOutcome with one issue, for HTTP-level errors."""
     issue = {"severity": severity, "code": code, "diagnostics": diagnostics}
     if rule:
-        issue["details"] = {"coding": [{"system": RULE_SYSTEM, "code": rule}], "text": rule}
+        issue["details"] = {
+            "coding": [{"system": RULE_SYSTEM, "code": rule}],
+            "text": rule,
+        }
     return {"resourceType": "OperationOutcome", "issue": [issue]}

@@ -41,7 +41,9 @@ _secrets: set[str] = set()
 _MIN_SECRET_LENGTH = 6
 
 _FIELD_PATTERN = re.compile(
-    r'(?P<key>"?(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"?\s*[:=]\s*"?)(?P<value>[^"&\s,}]+)',
+    r'(?P<key>"?(?:'
+    + "|".join(sorted(SECRET_FIELDS))
+    + r')"?\s*[:=]\s*"?)(?P<value>[^"&\s,}]+)',
     re.IGNORECASE,
 )
 _AUTH_PATTERN = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=:-]+", re.IGNORECASE)

@@ -72,11 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="giponext-conformance",
         description="Certify a RIS-PACS against the GipoNext FHIR STU3 integration.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log requests and decisions to stderr"
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log requests and decisions to stderr",
+    )
+    subparsers = parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser
+    )
     for name in SUBCOMMAND_MODULES:
         try:
             module = importlib.import_module(f"giponext_conformance.cli.{name}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 import shutil
@@ -181,7 +182,8 @@ def _report_sender_fields(args) -> dict:
             f"--giponext-url needs --giponext-api-key or the {GIPONEXT_KEY_VARIABLE}"
             " variable"
         )
-    if args.report_delay is not None and args.report_delay < 0:
+    delay = args.report_delay
+    if delay is not None and (not math.isfinite(delay) or delay < 0):
         raise UsageError("--report-delay must be zero or more seconds")
     ca_bundle = args.giponext_ca_bundle
     if ca_bundle is not None and not os.access(ca_bundle, os.R_OK):

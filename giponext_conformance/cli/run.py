@@ -18,6 +18,7 @@ included) is also an option of this command and is passed through.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -114,7 +115,7 @@ def check_options(args) -> None:
             check_quirks(args.quirk)
         except ValueError as error:
             raise UsageError(str(error)) from None
-    if args.scenario_timeout <= 0:
+    if not math.isfinite(args.scenario_timeout) or args.scenario_timeout <= 0:
         raise UsageError("--scenario-timeout must be a positive number of seconds")
     check_ca_bundle(args.ca_bundle)
     selected_paths(args.features)
