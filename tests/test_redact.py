@@ -1,4 +1,9 @@
-from giponext_conformance.redact import MASK, redact_headers, redact_text, register_secret
+from giponext_conformance.redact import (
+    MASK,
+    redact_headers,
+    redact_text,
+    register_secret,
+)
 
 
 def test_redact_registered_secret():
@@ -12,7 +17,9 @@ def test_redact_authorization_header_keeps_scheme():
 
 
 def test_redact_oauth_form_fields():
-    text = redact_text("grant_type=refresh_token&refresh_token=r-1234567&client_secret=s3cr3t!")
+    text = redact_text(
+        "grant_type=refresh_token&refresh_token=r-1234567&client_secret=s3cr3t!"
+    )
     assert "r-1234567" not in text
     assert "s3cr3t!" not in text
     assert "grant_type=refresh_token" in text

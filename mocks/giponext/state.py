@@ -16,9 +16,9 @@ The audit journal lives in the same file (see journal.py).
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 from giponext_conformance.mocks.storage import ResourceStore, now_instant
 from giponext_conformance.validation import dumps
