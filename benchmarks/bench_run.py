@@ -84,7 +84,9 @@ def slowest(runs: list[dict], top: int) -> list[tuple[float, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="number of runs (default 3)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="number of runs (default 3)"
+    )
     parser.add_argument(
         "--top", type=int, default=10, help="slowest scenarios to list (default 10)"
     )

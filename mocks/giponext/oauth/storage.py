@@ -21,7 +21,7 @@ from .models import AuthorizationCode, Client, DeviceCredential, Token, User
 # takes about 150 ms. That work factor is too low for real passwords, and the
 # mock holds none: its users are generated or configured test accounts in a
 # SQLite file of one run, and every OAuth scenario creates users and signs in.
-TEST_PASSWORD_HASH = "scrypt:1024:8:1"
+TEST_PASSWORD_HASH = "scrypt:1024:8:1"  # noqa: S105 (a hash method name, not a password)
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS oauth_users (
