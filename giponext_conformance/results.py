@@ -160,6 +160,7 @@ class RunRecorder:
 
         for rule_id, verdict in verdicts.items():
             verdict.status = _status(kinds[rule_id])
+        _explain_not_run(verdicts, self.scenarios)
         return verdicts
 
     def build_report(self) -> dict:
@@ -227,6 +228,24 @@ def _note_unchecked_rules(verdicts, kinds, record: ScenarioRecord) -> None:
         if rule_id in verdicts and rule_id not in checked:
             message = f"scenario '{record.name}' stopped before checking it: {reason}"
             _note_result(verdicts, kinds, CheckResult(rule_id, FAIL, message))
+
+
+def _explain_not_run(verdicts, records) -> None:
+    """Give each not-run rule the reasons its tagged scenarios were skipped.
+
+    A vendor reading conformance.json then sees why a rule was not checked,
+    for example that the RIS-PACS delivered no report within the timeout.
+    """
+    for record in records:
+        if record.outcome != "skipped" or not record.reason:
+            continue
+        message = f"scenario '{record.name}' was skipped: {record.reason}"
+        for rule_id in record.tags:
+            verdict = verdicts.get(rule_id)
+            if verdict is None or verdict.status != "not-run":
+                continue
+            if message not in verdict.messages:
+                verdict.messages.append(message)
 
 
 def _status(kinds: set[str]) -> str:

@@ -287,3 +287,24 @@ def test_plugin_no_report_without_scenarios(pytester):
 
     outcome.assert_outcomes(passed=1)
     assert not path.exists()
+
+
+def test_skip_reason_explains_not_run_rule():
+    recorder = RunRecorder()
+    recorder.add(
+        _record(
+            "Report arrives",
+            Verdicts(),
+            outcome="skipped",
+            tags=["FLOW-02", "SHALL"],
+            reason="no report arrived within 30 s",
+        )
+    )
+
+    verdicts = recorder.rule_verdicts()
+
+    assert verdicts["FLOW-02"].status == "not-run"
+    assert verdicts["FLOW-02"].messages == [
+        "scenario 'Report arrives' was skipped: no report arrived within 30 s"
+    ]
+    assert verdicts["PR-03"].messages == []
