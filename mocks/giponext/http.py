@@ -54,7 +54,9 @@ def fhir_response(body, status=200, headers=None) -> Response:
 def check_content_type() -> None:
     """Reject a body whose Content-Type is not FHIR JSON with 415 (TRN-02)."""
     media_type = (request.mimetype or "").lower()
-    if media_type in ACCEPTED_MEDIA_TYPES:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    # FHIR JSON is UTF-8 (RFC 8259), so another declared charset is refused.
+    if media_type in ACCEPTED_MEDIA_TYPES and charset in ("utf-8", "utf8"):
         return
     found = request.content_type or "none"
     raise HttpProblem(

@@ -242,7 +242,9 @@ def test_prefer_header_chooses_body(giponext_server):
         ("application/json", 415),
         ("text/plain", 415),
         (None, 415),
+        ("application/fhir+json; charset=latin-1", 415),
         ("application/fhir+json; charset=utf-8", 201),
+        ("application/fhir+json; charset=UTF-8", 201),
         ("application/json+fhir", 201),
     ],
 )
