@@ -349,8 +349,8 @@ def _scenario_tags(item, template) -> set[str]:
 
 
 # Tag of the features that exercise the bundled GipoNext mock itself: its
-# rejections, corrections, OAuth server and rate limits. Their verdicts say
-# nothing about a vendor's RIS-PACS.
+# rejections, corrections, OAuth server and rate limits. Their verdicts
+# describe the mock, not a vendor's RIS-PACS.
 GIPONEXT_MOCK_MARKER = "giponext-mock"
 
 

@@ -233,8 +233,8 @@ def _note_unchecked_rules(verdicts, kinds, record: ScenarioRecord) -> None:
 def _explain_not_run(verdicts, records) -> None:
     """Give each not-run rule the reasons its tagged scenarios were skipped.
 
-    A vendor reading conformance.json then sees why a rule was not checked,
-    for example that the RIS-PACS delivered no report within the timeout.
+    conformance.json then states why a rule was not checked, for example
+    that the RIS-PACS delivered no report within the timeout.
     """
     for record in records:
         if record.outcome != "skipped" or not record.reason:

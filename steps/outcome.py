@@ -111,8 +111,8 @@ def intake_sent(ris, giponext_endpoint, intake):
 def sender_names_other_patient(request, ris_target):
     """Make the bundled sender's next reports break DR-04, for this scenario only.
 
-    Only the bundled mock can be told to make a mistake, so the scenario is
-    skipped against a vendor's RIS-PACS.
+    Only the bundled mock's sender can be configured to make this mistake,
+    so the scenario is skipped against a vendor's RIS-PACS.
     """
     sender = _bundled_sender(ris_target)
     if sender is None:

@@ -51,7 +51,8 @@ def _without_superseded(findings: list[Finding]) -> list[Finding]:
     fhir.resources rejects some malformed base64 (a data: URL prefix, stray
     characters) and accepts other, depending only on the length of what is
     left, so the same mistake would get 400 or 422 by chance. The attachment
-    check decodes strictly and says what to change, so its finding stands.
+    check decodes strictly and states what to change, so only its finding is
+    kept.
     """
     explained = {
         finding.expression

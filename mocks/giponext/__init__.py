@@ -115,10 +115,10 @@ class GipoNextMock:
         """Wait for a POST of a report for the tenant; return it or None on timeout.
 
         A delivery that names `order_id` in basedOn is preferred. Otherwise
-        the first POST for the tenant after `after_seq` that names no other
-        order GipoNext sent, and no other patient than the order's, is
-        returned, because a report with a wrong reference must be judged too,
-        while a late report for another order belongs to another flow. Faulted
+        the first POST for the tenant after `after_seq` is returned if it
+        names no other order GipoNext sent and no other patient than the
+        order's. A report with a wrong reference must be judged too, but a
+        late report for another order belongs to another flow. Faulted
         attempts (429/503) are skipped, because the sender is expected to
         retry them. `on_progress(elapsed)` is called every `progress_every`
         seconds.
